@@ -1,0 +1,1 @@
+"""The Sotto Django project: settings, ASGI routing and URLs."""

@@ -1,0 +1,11 @@
+"""URL routes: the page, the admin and the health check."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("frontend.urls")),
+]

@@ -1,0 +1,1 @@
+"""The browser client: the page template and its static ES modules."""

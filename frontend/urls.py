@@ -1,0 +1,7 @@
+"""Routes of the page."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [path("", views.index, name="index")]
