@@ -168,6 +168,7 @@ SOTTO = {
     "EMPTY_ROOM_TTL": env_int("SOTTO_EMPTY_ROOM_TTL", 300),
     "STATS_FLUSH_SECONDS": env_float("SOTTO_STATS_FLUSH_SECONDS", 5.0),
     "REDIS_URL": REDIS_URL,
+    "REDIS_MAX_CONNECTIONS": REDIS_MAX_CONNECTIONS,
 }
 
 # --- Security ----------------------------------------------------------------------

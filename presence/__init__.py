@@ -1,0 +1,1 @@
+"""Who is online: Phoenix-Presence-style state, diffs, colours and the reaper."""

@@ -1,0 +1,1 @@
+"""The relay: room registry, WebSocket consumer and process-level fan-out."""

@@ -1,0 +1,263 @@
+"""The process-level relay: one Hub per event loop owns every local room.
+
+Fan-out follows Phoenix's "fastlane": a broadcast is stamped and encoded once,
+written to each member on this process directly, and sent to other processes as
+ONE channel-layer message per broadcast on the room's group, in which each process
+that has members of the room has its own process channel. Nothing goes through a
+per-member channel. With the embedded default (no Redis) there are no other
+processes and the channel layer is not touched at all.
+
+The hub also runs the background work of a process: presence heartbeats and the
+reaper (Redis only), filling or skipping seq gaps, and flushing room statistics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+from typing import Any
+
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from presence.sync import Meta, State
+
+from . import protocol
+from .local import LocalRoom, Member
+from .stats import RoomStats
+from .store import RoomStore, StoreUnavailable, make_store
+
+logger = logging.getLogger(__name__)
+
+GAP_WAIT_SECONDS = 0.5
+LAYER_MESSAGE = "sotto.message"
+LAYER_PRESENCE = "sotto.presence"
+LAYER_DIRECT = "sotto.direct"
+
+
+def group_name(room_id: str) -> str:
+    """Return the channel-layer group of a room (room ids are base64url, layer-safe)."""
+    return f"room.{room_id}"
+
+
+def presence_frame(joins: State, leaves: dict[str, Meta]) -> str:
+    """Encode a `presence` diff frame."""
+    return json.dumps({"type": protocol.PRESENCE, "joins": joins, "leaves": leaves})
+
+
+class Hub:
+    """Local rooms, fan-out and background tasks of one server process."""
+
+    def __init__(self, sotto_settings: dict[str, Any]) -> None:
+        self.settings = sotto_settings
+        self.process_id = secrets.token_urlsafe(12)
+        self.store: RoomStore = make_store(sotto_settings)
+        self.multi_process = bool(sotto_settings.get("REDIS_URL"))
+        self.rooms: dict[str, LocalRoom] = {}
+        self.stats = RoomStats(self)
+        self.layer: Any = get_channel_layer() if self.multi_process else None
+        self.channel_name = ""
+        self._tasks: list[asyncio.Task[None]] = []
+        self._started = False
+
+    async def start(self) -> None:
+        """Start the background tasks (idempotent)."""
+        if self._started:
+            return
+        self._started = True
+        if self.multi_process:
+            self.channel_name = await self.layer.new_channel()
+            self._spawn(self._listen(), "listen")
+            self._spawn(self._heartbeat(), "heartbeat")
+        self._spawn(self.stats.run(), "stats")
+
+    def _spawn(self, coro: Any, name: str) -> None:
+        task = asyncio.get_running_loop().create_task(coro, name=f"sotto-hub-{name}")
+        self._tasks.append(task)
+
+    async def stop(self) -> None:
+        """Cancel background tasks and close the store."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        await self.store.close()
+
+    # --- membership -------------------------------------------------------------
+
+    async def enter(self, room_id: str, member_id: str) -> LocalRoom:
+        """Register a joining member as pending, subscribing this process to the room."""
+        room = self.rooms.get(room_id)
+        if room is None:
+            room = self.rooms[room_id] = LocalRoom(room_id)
+            if self.multi_process:
+                await self.layer.group_add(group_name(room_id), self.channel_name)
+        room.add_pending(member_id)
+        return room
+
+    async def exit(self, room_id: str, member_id: str) -> None:
+        """Forget a local member; unsubscribe from a room with no local member left."""
+        room = self.rooms.get(room_id)
+        if room is None:
+            return
+        room.remove(member_id)
+        if len(room) == 0:
+            del self.rooms[room_id]
+            if self.multi_process:
+                await self.layer.group_discard(group_name(room_id), self.channel_name)
+
+    async def admitted(self, room: LocalRoom, member: Member, members: State, seq: int) -> None:
+        """Make a member live after its welcome was written."""
+        room.start_at(seq)
+        await room.admit(member, members)
+        self.stats.touch(room.room_id)
+
+    # --- fan-out ----------------------------------------------------------------
+
+    async def publish_message(self, room_id: str, seq: int, text: str) -> None:
+        """Deliver a stamped message here and send it once to the other processes."""
+        room = self.rooms.get(room_id)
+        if room is not None:
+            await room.accept_message(seq, text)
+            self._watch_gap(room)
+        if self.multi_process:
+            await self._group_send(
+                room_id, {"type": LAYER_MESSAGE, "room": room_id, "seq": seq, "text": text}
+            )
+
+    async def publish_presence(self, room_id: str, joins: State, leaves: dict[str, Meta]) -> None:
+        """Send a presence diff to every member of the room, here and elsewhere."""
+        text = presence_frame(joins, leaves)
+        room = self.rooms.get(room_id)
+        if room is not None:
+            await room.deliver_presence(text, joins, leaves)
+        if self.multi_process:
+            await self._group_send(
+                room_id,
+                {
+                    "type": LAYER_PRESENCE,
+                    "room": room_id,
+                    "joins": joins,
+                    "leaves": leaves,
+                    "text": text,
+                },
+            )
+        self.stats.touch(room_id)
+
+    async def route_direct(self, room_id: str, to: str, text: str) -> bool:
+        """Deliver a direct frame to member ``to``; return False if it is not in the room."""
+        room = self.rooms.get(room_id)
+        if room is None:
+            return False
+        if await room.deliver_direct(to, text):
+            return True
+        if not self.multi_process or to not in room.presence:
+            return False
+        await self._group_send(
+            room_id, {"type": LAYER_DIRECT, "room": room_id, "to": to, "text": text}
+        )
+        return True
+
+    async def _group_send(self, room_id: str, message: dict[str, Any]) -> None:
+        message["origin"] = self.process_id
+        try:
+            await self.layer.group_send(group_name(room_id), message)
+        except Exception as exc:  # the layer's errors are not one type
+            logger.warning("room %s: channel layer send failed (%s)", room_id, type(exc).__name__)
+
+    async def _listen(self) -> None:
+        """Deliver what other processes send to this process's channel."""
+        while True:
+            try:
+                message = await self.layer.receive(self.channel_name)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                logger.warning("channel layer receive failed (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(0.5)
+                continue
+            if message.get("origin") == self.process_id:
+                continue
+            try:
+                await self._handle_layer_message(message)
+            except Exception:
+                logger.exception("failed to handle a %s layer message", message.get("type"))
+
+    async def _handle_layer_message(self, message: dict[str, Any]) -> None:
+        room = self.rooms.get(message.get("room", ""))
+        if room is None:
+            return
+        kind = message.get("type")
+        if kind == LAYER_MESSAGE:
+            await room.accept_message(int(message["seq"]), message["text"])
+            self._watch_gap(room)
+        elif kind == LAYER_PRESENCE:
+            await room.deliver_presence(message["text"], message["joins"], message["leaves"])
+        elif kind == LAYER_DIRECT:
+            await room.deliver_direct(message["to"], message["text"])
+
+    # --- gaps ---------------------------------------------------------------------
+
+    def _watch_gap(self, room: LocalRoom) -> None:
+        if room.missing() is not None and room.gap_timer is None:
+            room.gap_timer = asyncio.get_running_loop().call_later(
+                GAP_WAIT_SECONDS, lambda: self._spawn(self._fill_gap(room), "gap")
+            )
+
+    async def _fill_gap(self, room: LocalRoom) -> None:
+        """Refill a gap from the replay buffer, or skip it if the buffer lost it too."""
+        room.gap_timer = None
+        gap = room.missing()
+        if gap is None:
+            return
+        first, last = gap
+        try:
+            frames = await self.store.replay(room.room_id, first - 1, last)
+        except StoreUnavailable:
+            frames = None
+        if frames:
+            for offset, text in enumerate(frames):
+                await room.accept_message(first + offset, text)
+        else:
+            room.skip_to(last + 1)
+            await room.drain()
+        self._watch_gap(room)
+
+    # --- liveness -------------------------------------------------------------------
+
+    async def _heartbeat(self) -> None:
+        """Say this process is alive, and reap the members of processes that are not."""
+        interval = float(self.settings["PRESENCE_HEARTBEAT"])
+        while True:
+            try:
+                await self.store.heartbeat(self.process_id)
+                for reaped in await self.store.reap():
+                    logger.info("room %s: reaped member of a silent process", reaped.room_id)
+                    await self.publish_presence(reaped.room_id, {}, {reaped.member_id: reaped.meta})
+            except StoreUnavailable as exc:
+                logger.warning("presence heartbeat failed: room store unavailable (%s)", exc)
+            await asyncio.sleep(interval)
+
+
+_hubs: dict[asyncio.AbstractEventLoop, Hub] = {}
+
+
+async def get_hub() -> Hub:
+    """Return this event loop's hub, creating and starting it on first use."""
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get(loop)
+    if hub is None:
+        for old_loop in [old for old in _hubs if old.is_closed()]:
+            del _hubs[old_loop]
+        hub = _hubs[loop] = Hub(settings.SOTTO)
+        await hub.start()
+    return hub
+
+
+async def reset_hub() -> None:
+    """Stop and forget this loop's hub (tests use it to start from a clean slate)."""
+    hub = _hubs.pop(asyncio.get_running_loop(), None)
+    if hub is not None:
+        await hub.stop()

@@ -1,0 +1,102 @@
+"""The embedded room store: plain dicts in one process.
+
+Every method runs to completion without awaiting, so on one event loop each call
+is atomic and a stamp followed by a local delivery cannot be interleaved.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from presence.colors import pick_color
+
+from .base import Admission, Meta, RoomStore
+
+
+@dataclass(slots=True)
+class _Room:
+    members: dict[str, Meta] = field(default_factory=dict)
+    seq: int = 0
+    # (seq, monotonic time, frame) of recent broadcasts.
+    buffer: deque[tuple[int, float, str]] = field(default_factory=deque)
+    emptied_at: float | None = None
+
+
+class MemoryRoomStore(RoomStore):
+    """Rooms in a dict; empty rooms are dropped after ``EMPTY_ROOM_TTL`` seconds."""
+
+    def __init__(self, settings: dict[str, Any]) -> None:
+        super().__init__(settings)
+        self._rooms: dict[str, _Room] = {}
+        self._capacity = int(settings["ROOM_CAPACITY"])
+        self._replay_max = int(settings["REPLAY_MAX"])
+        self._replay_seconds = float(settings["REPLAY_SECONDS"])
+        self._empty_ttl = float(settings["EMPTY_ROOM_TTL"])
+
+    def _expire_empty_rooms(self, now: float) -> None:
+        expired = [
+            room_id
+            for room_id, room in self._rooms.items()
+            if room.emptied_at is not None and now - room.emptied_at > self._empty_ttl
+        ]
+        for room_id in expired:
+            del self._rooms[room_id]
+
+    async def sync_room(
+        self, room_id: str, member_id: str, key: str, joined_at: int, process_id: str
+    ) -> Admission:
+        """Create the room or admit the member, enforcing capacity."""
+        now = time.monotonic()
+        self._expire_empty_rooms(now)
+        room = self._rooms.setdefault(room_id, _Room())
+        if len(room.members) >= self._capacity:
+            return Admission(admitted=False)
+        color = pick_color(meta["color"] for meta in room.members.values())
+        room.members[member_id] = {"color": color, "key": key, "joined_at": joined_at}
+        room.emptied_at = None
+        return Admission(admitted=True, color=color, members=dict(room.members), seq=room.seq)
+
+    async def leave(self, room_id: str, member_id: str, process_id: str) -> Meta | None:
+        """Remove a member; an emptied room starts its expiry clock."""
+        room = self._rooms.get(room_id)
+        if room is None:
+            return None
+        meta = room.members.pop(member_id, None)
+        if not room.members:
+            room.emptied_at = time.monotonic()
+        return meta
+
+    async def stamp(self, room_id: str, prefix: str, suffix: str) -> int:
+        """Take the next seq and keep the frame in the replay buffer."""
+        room = self._rooms.setdefault(room_id, _Room())
+        room.seq += 1
+        now = time.monotonic()
+        buffer = room.buffer
+        buffer.append((room.seq, now, f"{prefix}{room.seq}{suffix}"))
+        while len(buffer) > self._replay_max or now - buffer[0][1] > self._replay_seconds:
+            buffer.popleft()
+        return room.seq
+
+    async def replay(self, room_id: str, after_seq: int, upto_seq: int) -> list[str] | None:
+        """Return the frames with seq in (after_seq, upto_seq] if all are still held."""
+        if upto_seq <= after_seq:
+            return []
+        room = self._rooms.get(room_id)
+        if room is None:
+            return None
+        cutoff = time.monotonic() - self._replay_seconds
+        frames = [f for seq, at, f in room.buffer if after_seq < seq <= upto_seq and at >= cutoff]
+        return frames if len(frames) == upto_seq - after_seq else None
+
+    async def members(self, room_id: str) -> dict[str, Meta]:
+        """Return a copy of the room's presence state."""
+        room = self._rooms.get(room_id)
+        return dict(room.members) if room else {}
+
+    async def room_seq(self, room_id: str) -> int:
+        """Return the room's last seq."""
+        room = self._rooms.get(room_id)
+        return room.seq if room else 0
