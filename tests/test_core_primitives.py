@@ -1,0 +1,102 @@
+"""Unit tests of the pure primitives: base64url, room ids, padding, ratchet, signatures."""
+
+from __future__ import annotations
+
+import pytest
+
+from sotto import aead, padding
+from sotto.encoding import b64decode, b64encode, dumps, loads_object
+from sotto.errors import AuthenticationError, EncodingError, RatchetError, UsageError
+from sotto.ratchet import ReceivingChain, SendingChain
+from sotto.roomid import norm, room_id
+from sotto.signing import SigningKey, verify
+
+
+def test_b64_round_trip_and_strictness() -> None:
+    """Encoding round-trips every length, and the decoder refuses lax forms."""
+    for n in range(10):
+        data = bytes(range(n))
+        assert b64decode(b64encode(data)) == data
+    for bad in ("AA==", "+w", "/w", "A", "AB", " AA", 5, None):
+        with pytest.raises(EncodingError):
+            b64decode(bad)
+    with pytest.raises(EncodingError):
+        b64decode("AAAA", length=2)
+
+
+def test_room_id_shape_and_empty_names() -> None:
+    """A room id is 22 base64url characters and a blank name is refused."""
+    rid = room_id("Kitchen")
+    assert len(rid) == 22 and len(b64decode(rid)) == 16
+    assert norm("  A\u00a0\tB ") == "a b"
+    with pytest.raises(UsageError):
+        room_id(" \t\u3000")
+
+
+def test_padding_bounds() -> None:
+    """Padding always adds the marker, reaches a multiple of 64, and unpad refuses bad pads."""
+    for n in (0, 1, 62, 63, 64, 65, 127, 128):
+        padded = padding.pad(b"x" * n)
+        assert len(padded) % 64 == 0 and len(padded) > n
+        assert padding.unpad(padded) == b"x" * n
+    for bad in (b"", b"\x00" * 64, b"x" * 64, b"\x80" * 63):
+        with pytest.raises(EncodingError):
+            padding.unpad(bad)
+
+
+def test_aead_refuses_tampering() -> None:
+    """AES-GCM output opens with the same key, nonce and aad, and nothing else."""
+    key, nonce = bytes(32), bytes(12)
+    sealed = aead.seal(key, nonce, b"secret", b"aad")
+    assert aead.open_(key, nonce, sealed, b"aad") == b"secret"
+    with pytest.raises(AuthenticationError):
+        aead.open_(key, nonce, sealed, b"aae")
+    with pytest.raises(AuthenticationError):
+        aead.open_(key, nonce, sealed[:-1] + bytes([sealed[-1] ^ 1]), b"aad")
+
+
+def test_signature_verifies_and_refuses() -> None:
+    """An Ed25519 signature verifies for its message and key only."""
+    signer, other = SigningKey(bytes(32)), SigningKey(b"\x01" * 32)
+    sig = signer.sign(b"hello")
+    verify(signer.public_key, b"hello", sig)
+    with pytest.raises(AuthenticationError):
+        verify(signer.public_key, b"hellp", sig)
+    with pytest.raises(AuthenticationError):
+        verify(other.public_key, b"hello", sig)
+    with pytest.raises(EncodingError):
+        verify(b"\x00" * 31, b"hello", sig)
+
+
+def test_ratchet_out_of_order_and_replay() -> None:
+    """A receiving chain opens any order once each and refuses a second use."""
+    sender = SendingChain(0, b"k" * 32)
+    keys = [sender.next_key() for _ in range(5)]
+    receiver = ReceivingChain(0, 0, b"k" * 32)
+    for index in (4, 0, 2, 1, 3):
+        assert receiver.message_key(index) == keys[index][1]
+        receiver.consume(index)
+    assert receiver.skipped_count == 0
+    with pytest.raises(RatchetError):
+        receiver.message_key(2)
+
+
+def test_ratchet_skip_bounds() -> None:
+    """More than 2000 skipped steps at once is refused; held skipped keys stay bounded."""
+    receiver = ReceivingChain(0, 0, b"k" * 32)
+    with pytest.raises(RatchetError):
+        receiver.message_key(2001)
+    receiver.consume(2000)
+    assert receiver.skipped_count == 2000
+    receiver.consume(2100)
+    assert receiver.skipped_count == 2000
+    with pytest.raises(RatchetError):
+        receiver.message_key(50)
+    receiver.message_key(2050)
+
+
+def test_compact_json_matches_javascript_stringify() -> None:
+    """Bodies are compact, keep non-ASCII as is and escape control characters like JS."""
+    assert dumps({"a": "é\n\u2028\x01", "b": 1}) == '{"a":"é\\n\u2028\\u0001","b":1}'
+    with pytest.raises(EncodingError):
+        loads_object("[1]")
