@@ -65,6 +65,10 @@ class ReceivingChain:
         """How many skipped message keys are held."""
         return len(self._skipped)
 
+    def skipped_indices(self) -> list[int]:
+        """The sorted indices whose skipped keys are held."""
+        return sorted(self._skipped)
+
     def message_key(self, index: int) -> bytes:
         """The message key for index, without changing any state."""
         if index < self.next_index:
