@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from ops.admin_filters import RoomActivityFilter
+
 from .models import Room
 
 
@@ -20,6 +22,8 @@ class RoomAdmin(admin.ModelAdmin):
         "created_at",
         "last_active",
     )
+    # Totals above the list: ops/templates/admin/rooms/room/change_list.html.
+    list_filter = (RoomActivityFilter,)
     search_fields = ("room_id",)
     readonly_fields = list_display
     ordering = ("-last_active",)

@@ -91,6 +91,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Parse one frame and act on it; bad input gets an error, never a crash."""
+        if self.closed:
+            return
         if text_data is None:
             await self.write(error_frame(ErrorCode.BAD_FRAME, "Frames are JSON text."))
             return
@@ -185,6 +187,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
             logger.info(
                 "room %s: member %s closed for continued excess", self.room_id, self.member_id
             )
+            await self.end_membership(CloseCode.RATE_LIMITED)
+            self.closed = True
             await self.close(code=CloseCode.RATE_LIMITED)
         else:
             await self.write(error_frame(ErrorCode.RATE_LIMITED))
@@ -222,8 +226,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
     # --- leaving --------------------------------------------------------------------------
 
     async def disconnect(self, code: int) -> None:
-        """End the membership and tell the others."""
+        """The socket is gone: end the membership."""
         self.closed = True
+        await self.end_membership(code)
+
+    async def end_membership(self, code: int) -> None:
+        """Leave the room at once and tell the others (idempotent)."""
         if not self.member_id:
             return
         member_id, self.member_id = self.member_id, ""

@@ -77,6 +77,8 @@ class RoomStats:
 
 @database_sync_to_async
 def _write(batch: dict[str, _Counts], members_now: dict[str, int]) -> None:
+    from ops.traffic import record_traffic
+
     from .models import Room
 
     now = timezone.now()
@@ -92,3 +94,9 @@ def _write(batch: dict[str, _Counts], members_now: dict[str, int]) -> None:
             update["current_members"] = current
             update["peak_members"] = Greatest(models.F("peak_members"), current)
         Room.objects.filter(pk=room.pk).update(**update)
+    # The site-wide per-minute totals behind the admin's "messages in the last hour".
+    record_traffic(
+        now,
+        sum(counts.messages for counts in batch.values()),
+        sum(counts.bytes_relayed for counts in batch.values()),
+    )
