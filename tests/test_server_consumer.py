@@ -94,7 +94,8 @@ async def test_direct_reaches_only_its_target() -> None:
     await a.receive_json_from(), await a.receive_json_from(), await b.receive_json_from()
     await c.send_json_to({"type": "direct", "to": welcome_b["you"], "body": "psst"})
     frame = await b.receive_json_from()
-    assert frame["type"] == "direct" and frame["body"] == "psst" and frame["from"] != welcome_a["you"]
+    assert frame["type"] == "direct" and frame["body"] == "psst"
+    assert frame["from"] != welcome_a["you"]
     assert await a.receive_nothing(0.2)
     for communicator in (a, b, c):
         await communicator.disconnect()
@@ -157,7 +158,8 @@ async def test_foreign_origin_is_refused_and_same_origin_allowed() -> None:
     )
     connected, _ = await foreign.connect()
     assert not connected
-    same = await connect(room, headers=[(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")])
+    site = [(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")]
+    same = await connect(room, headers=site)
     await same.disconnect()
 
 

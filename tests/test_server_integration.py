@@ -125,7 +125,7 @@ def _error_cases(member_id: str) -> list[tuple[str, str]]:
 
 
 async def test_every_error_is_answered_and_others_receive_nothing(url_for: UrlFor) -> None:
-    """Each bad frame from a joined member gets its code; the socket stays usable; others see nothing."""
+    """Each bad frame gets its code; the socket stays usable; other members see nothing."""
     _, clients = await room_of(url_for, 3)
     offender, *others = clients
     for text, code in _error_cases(others[0].member_id):
