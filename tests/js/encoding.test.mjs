@@ -1,0 +1,64 @@
+/** Strict base64url and the byte helpers of core/encoding.js. */
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import {
+  b64decode, b64encode, bigIntToBytes, bytesToBigInt, concat, joinZero, parseJsonObject, toJson,
+  u32, u64le,
+} from "../../frontend/js/core/encoding.js";
+import { EncodingError } from "../../frontend/js/core/errors.js";
+import { seededRandom, toHexString } from "./support.mjs";
+
+test("b64encode matches Node's base64url for every length 0..70", () => {
+  const random = seededRandom(1);
+  for (let n = 0; n <= 70; n += 1) {
+    const bytes = random(n);
+    const text = b64encode(bytes);
+    assert.equal(text, Buffer.from(bytes).toString("base64url"));
+    assert.deepEqual(b64decode(text), bytes);
+  }
+});
+
+test("b64decode refuses padding, the standard alphabet, junk and non-canonical tails", () => {
+  for (const bad of ["AA==", "AAA=", "+AAA", "/AAA", "AA AA", "A", "AAAAA", "AB", "AAB", "é",
+    "AA\n", null, 12]) {
+    assert.throws(() => b64decode(bad), EncodingError, String(bad));
+  }
+  assert.deepEqual(b64decode("AA"), new Uint8Array([0]));
+  assert.deepEqual(b64decode("AAE"), new Uint8Array([0, 1]));
+});
+
+test("b64decode enforces an expected length", () => {
+  assert.throws(() => b64decode("AAAA", 2), EncodingError);
+  assert.equal(b64decode("AAAA", 3).length, 3);
+});
+
+test("u32 is big-endian and u64le little-endian", () => {
+  assert.equal(toHexString(u32(0x01020304)), "01020304");
+  assert.equal(toHexString(u64le(65)), "4100000000000000");
+  assert.throws(() => u32(-1), RangeError);
+  assert.throws(() => u32(2 ** 32), RangeError);
+});
+
+test("joinZero separates parts with single 0x00 bytes", () => {
+  assert.equal(toHexString(joinZero("a", new Uint8Array([1]), "b")), "610001006" + "2");
+  assert.equal(toHexString(concat("a", "b")), "6162");
+});
+
+test("bigint conversions round-trip at fixed length", () => {
+  assert.equal(bytesToBigInt(bigIntToBytes(258n, 32)), 258n);
+  assert.throws(() => bigIntToBytes(1n << 256n, 32), RangeError);
+});
+
+test("toJson is compact, keeps key order and writes non-ASCII as is", () => {
+  assert.equal(toJson({ t: "text", body: "é\n\u0001\"", ts: 5 }),
+    '{"t":"text","body":"é\\n\\u0001\\"","ts":5}');
+});
+
+test("parseJsonObject refuses non-objects", () => {
+  for (const bad of ["[]", "null", "3", "\"x\"", "{", 5]) {
+    assert.throws(() => parseJsonObject(bad), EncodingError);
+  }
+  assert.deepEqual(parseJsonObject('{"a":1}'), { a: 1 });
+});
