@@ -12,6 +12,8 @@ frame). Statistics reach the database from the hub's own flush task.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import logging
 import secrets
@@ -29,6 +31,7 @@ from .local import LocalRoom
 from .protocol import CloseCode, ErrorCode, error_frame
 from .ratelimit import ExcessTracker, TokenBucket
 from .store import Admission, StoreUnavailable
+from .store.base import ResumeOutcome, Resumption
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +39,17 @@ logger = logging.getLogger(__name__)
 def new_member_id() -> str:
     """Return an unguessable member id: 128 random bits as 22 base64url characters."""
     return secrets.token_urlsafe(16)
+
+
+def token_hash(token: str) -> str:
+    """Return what the store keeps of a resume token: its SHA-256, base64url."""
+    digest = hashlib.sha256(token.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+# A connection that ends with this code got no close frame from the client (reset,
+# EOF, heartbeat timeout): a drop, held for the grace period, not a leave.
+ABNORMAL_CLOSURE = 1006
 
 
 class RefuseConsumer(AsyncWebsocketConsumer):
@@ -61,6 +75,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.hub: Hub = await get_hub()
         self.member_id = ""
         self.min_seq = 0
+        self.generation = 0
+        self.resume_token = ""
+        # True once the server closed for a protocol reason or a replacement: the
+        # membership was already settled, and the disconnect changes nothing.
+        self.settled = False
         self.room: LocalRoom | None = None
         self.closed = False
         self.broadcast_bucket = TokenBucket(
@@ -128,6 +147,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if self.member_id:
             await self.write(error_frame(ErrorCode.ALREADY_JOINED))
             return
+        if frame.resume is not None and await self.resume(frame):
+            return
         member_id = new_member_id()
         room = await self.lookup(member_id)
         try:
@@ -144,8 +165,14 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def sync_room(self, member_id: str, frame: Join) -> Admission:
         """Atomically create the room or admit the member to it, enforcing capacity."""
         joined_at = int(time.time() * 1000)
+        self.resume_token = secrets.token_urlsafe(24)
         return await self.hub.store.sync_room(
-            self.room_id, member_id, frame.key, joined_at, self.hub.process_id
+            self.room_id,
+            member_id,
+            frame.key,
+            joined_at,
+            self.hub.process_id,
+            token_hash(self.resume_token),
         )
 
     async def handle_response(self, room: LocalRoom, member_id: str, admission: Admission) -> None:
@@ -159,23 +186,87 @@ class RoomConsumer(AsyncWebsocketConsumer):
         assert admission.members is not None
         self.member_id = member_id
         self.min_seq = admission.seq
+        self.generation = 1
         self.room = room
-        welcome = {
-            "type": protocol.WELCOME,
-            "v": protocol.PROTOCOL_VERSION,
-            "you": member_id,
-            "color": admission.color,
-            "members": admission.members,
-            "seq": admission.seq,
-            "resume": secrets.token_urlsafe(24),
-            "resumed": False,
-        }
-        await self.write(json.dumps(welcome))
+        await self.write(self.welcome_frame(admission.color, admission.members, admission.seq))
         await self.hub.admitted(room, self, admission.members, admission.seq)
         logger.info(
             "room %s: member %s joined (%d now)", self.room_id, member_id, len(admission.members)
         )
         await self.hub.publish_presence(self.room_id, {member_id: admission.members[member_id]}, {})
+
+    def welcome_frame(
+        self, color: str, members: dict[str, Any], seq: int, resumed: bool = False
+    ) -> str:
+        """Encode this member's `welcome`."""
+        return json.dumps(
+            {
+                "type": protocol.WELCOME,
+                "v": protocol.PROTOCOL_VERSION,
+                "you": self.member_id,
+                "color": color,
+                "members": members,
+                "seq": seq,
+                "resume": self.resume_token,
+                "resumed": resumed,
+            }
+        )
+
+    # --- resume after a blip (docs/protocol.md section 4.1) ------------------------------
+
+    async def resume(self, frame: Join) -> bool:
+        """Try to resume a membership; return False to fall back to a fresh join."""
+        assert frame.resume is not None and frame.last_seq is not None
+        pending_id = "~" + new_member_id()
+        room = await self.hub.enter(self.room_id, pending_id)
+        try:
+            result = await self.hub.store.resume(
+                self.room_id,
+                token_hash(frame.resume),
+                frame.key,
+                frame.last_seq,
+                self.hub.process_id,
+            )
+        except BaseException:
+            await self.hub.exit(self.room_id, pending_id)
+            raise
+        if result.outcome != ResumeOutcome.RESUMED:
+            await self.hub.exit(self.room_id, pending_id)
+            if result.outcome == ResumeOutcome.STALE:
+                logger.info("room %s: member %s could not resume", self.room_id, result.member_id)
+                await self.hub.evict(self.room_id, result.member_id, result.ended_meta)
+            return False
+        await self.resumed(room, pending_id, frame.resume, result)
+        return True
+
+    async def resumed(
+        self, room: LocalRoom, pending_id: str, token: str, result: Resumption
+    ) -> None:
+        """Write the resumed welcome, held directs and missed messages, then go live."""
+        assert result.members is not None
+        self.member_id = result.member_id
+        self.generation = result.generation
+        self.resume_token = token
+        self.min_seq = result.seq
+        self.room = room
+        await self.hub.take_over(room, pending_id, self, result.generation)
+        await self.write(self.welcome_frame(result.color, result.members, result.seq, True))
+        for text in (*result.held_directs, *result.replay):
+            await self.write(text)
+        await self.hub.admitted(room, self, result.members, result.seq)
+        logger.info(
+            "room %s: member %s resumed (%d replayed)",
+            self.room_id,
+            self.member_id,
+            len(result.replay),
+        )
+
+    async def replaced(self) -> None:
+        """Close as replaced by a resumed connection; the membership goes on there."""
+        self.settled = True
+        self.member_id = ""
+        await self.close(code=CloseCode.REPLACED)
+        self.closed = True
 
     # --- routing --------------------------------------------------------------------------
 
@@ -188,8 +279,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 "room %s: member %s closed for continued excess", self.room_id, self.member_id
             )
             await self.end_membership(CloseCode.RATE_LIMITED)
-            self.closed = True
+            self.settled = True
             await self.close(code=CloseCode.RATE_LIMITED)
+            self.closed = True
         else:
             await self.write(error_frame(ErrorCode.RATE_LIMITED))
         return False
@@ -226,8 +318,15 @@ class RoomConsumer(AsyncWebsocketConsumer):
     # --- leaving --------------------------------------------------------------------------
 
     async def disconnect(self, code: int) -> None:
-        """The socket is gone: end the membership."""
+        """The socket is gone: a close frame is a leave, anything else a drop."""
         self.closed = True
+        if self.settled or not self.member_id:
+            return
+        if code == ABNORMAL_CLOSURE:
+            member_id, self.member_id = self.member_id, ""
+            logger.info("room %s: member %s dropped; holding its place", self.room_id, member_id)
+            await self.hub.dropped(self.room_id, member_id, self.generation)
+            return
         await self.end_membership(code)
 
     async def end_membership(self, code: int) -> None:
@@ -237,7 +336,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         member_id, self.member_id = self.member_id, ""
         await self.hub.exit(self.room_id, member_id)
         try:
-            meta = await self.hub.store.leave(self.room_id, member_id, self.hub.process_id)
+            meta = await self.hub.store.leave(self.room_id, member_id, self.generation)
         except StoreUnavailable:
             logger.warning(
                 "room %s: store unavailable at leave; the reaper will remove it", self.room_id

@@ -25,7 +25,7 @@ from django.conf import settings
 from presence.sync import Meta, State
 
 from . import protocol
-from .local import LocalRoom, Member
+from .local import LocalRoom, Member, Replaceable
 from .stats import RoomStats
 from .store import RoomStore, StoreUnavailable, make_store
 
@@ -35,6 +35,11 @@ GAP_WAIT_SECONDS = 0.5
 LAYER_MESSAGE = "sotto.message"
 LAYER_PRESENCE = "sotto.presence"
 LAYER_DIRECT = "sotto.direct"
+LAYER_CONTROL = "sotto.control"
+# Control events between processes (never sent to clients).
+DROPPED = "dropped"  # a member's connection dropped; its place is held for the grace period
+RESUMED = "resumed"  # a member resumed at a new generation; older connections are replaced
+EVICTED = "evicted"  # a membership ended by a failed resume; any old connection is replaced
 
 
 def group_name(room_id: str) -> str:
@@ -153,6 +158,9 @@ class Hub:
             return False
         if await room.deliver_direct(to, text):
             return True
+        if to in room.dropped:
+            await self.store.hold_direct(room_id, to, text)
+            return True
         if not self.multi_process or to not in room.presence:
             return False
         await self._group_send(
@@ -196,7 +204,63 @@ class Hub:
         elif kind == LAYER_PRESENCE:
             await room.deliver_presence(message["text"], message["joins"], message["leaves"])
         elif kind == LAYER_DIRECT:
-            await room.deliver_direct(message["to"], message["text"])
+            delivered = await room.deliver_direct(message["to"], message["text"])
+            if not delivered and message["to"] in room.dropped:
+                await self.store.hold_direct(room.room_id, message["to"], message["text"])
+        elif kind == LAYER_CONTROL:
+            await self._apply_control(room, message["event"], message["member"], message["gen"])
+
+    async def _apply_control(self, room: LocalRoom, event: str, member_id: str, gen: int) -> None:
+        if event == DROPPED:
+            room.dropped.add(member_id)
+            return
+        room.dropped.discard(member_id)
+        member = room.members.get(member_id)
+        if member is not None and (event == EVICTED or member.generation < gen):
+            del room.members[member_id]
+            await member.replaced()
+
+    async def _publish_control(self, room_id: str, event: str, member_id: str, gen: int) -> None:
+        room = self.rooms.get(room_id)
+        if room is not None:
+            await self._apply_control(room, event, member_id, gen)
+        if self.multi_process:
+            message = {"type": LAYER_CONTROL, "room": room_id, "event": event}
+            await self._group_send(room_id, {**message, "member": member_id, "gen": gen})
+
+    # --- drops and resumes (docs/protocol.md section 4.1) ---------------------------
+
+    async def dropped(self, room_id: str, member_id: str, generation: int) -> None:
+        """Hold a dropped member's place for the grace period, then end it."""
+        await self.exit(room_id, member_id)
+        await self._publish_control(room_id, DROPPED, member_id, generation)
+        grace = float(self.settings["RESUME_GRACE"])
+        asyncio.get_running_loop().call_later(
+            grace, lambda: self._spawn(self._end_grace(room_id, member_id, generation), "grace")
+        )
+
+    async def _end_grace(self, room_id: str, member_id: str, generation: int) -> None:
+        try:
+            meta = await self.store.leave(room_id, member_id, generation)
+        except StoreUnavailable:
+            logger.warning("room %s: store unavailable at grace end; reaper will act", room_id)
+            return
+        if meta is not None:
+            logger.info("room %s: member %s left after its grace period", room_id, member_id)
+            await self.publish_presence(room_id, {}, {member_id: meta})
+
+    async def take_over(
+        self, room: LocalRoom, pending_id: str, member: Replaceable, generation: int
+    ) -> None:
+        """Move a resumed membership to ``member``, replacing any older connection."""
+        room.rename_pending(pending_id, member.member_id)
+        await self._publish_control(room.room_id, RESUMED, member.member_id, generation)
+
+    async def evict(self, room_id: str, member_id: str, meta: Meta | None) -> None:
+        """Announce a membership that a failed resume ended, closing any old connection."""
+        await self._publish_control(room_id, EVICTED, member_id, 0)
+        if meta is not None:
+            await self.publish_presence(room_id, {}, {member_id: meta})
 
     # --- gaps ---------------------------------------------------------------------
 

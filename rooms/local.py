@@ -32,14 +32,25 @@ class Member(Protocol):
         ...
 
 
+class Replaceable(Member, Protocol):
+    """A member connection that a resumed connection can replace."""
+
+    generation: int
+
+    async def replaced(self) -> None:
+        """Close this connection as replaced (4009), without ending the membership."""
+        ...
+
+
 class LocalRoom:
     """The members of one room on this process, and the delivery order of its messages."""
 
     def __init__(self, room_id: str) -> None:
         self.room_id = room_id
-        self.members: dict[str, Member] = {}
+        self.members: dict[str, Any] = {}
         self.pending: dict[str, list[tuple[int, str]]] = {}
         self.presence: State = {}
+        self.dropped: set[str] = set()
         self.next_seq: int | None = None
         self.early: dict[int, str] = {}
         self.gap_timer: Any = None
@@ -65,6 +76,10 @@ class LocalRoom:
         for seq, text in queued:
             if seq == 0 or seq > member.min_seq:
                 await member.write(text)
+
+    def rename_pending(self, old_id: str, new_id: str) -> None:
+        """Re-key a pending place once a resume has told whose it is."""
+        self.pending[new_id] = self.pending.pop(old_id, [])
 
     def remove(self, member_id: str) -> None:
         """Forget a local member (admitted or pending)."""
@@ -114,6 +129,7 @@ class LocalRoom:
     async def deliver_presence(self, text: str, joins: State, leaves: dict[str, Meta]) -> None:
         """Update the room's presence mirror and write a presence diff to every member."""
         self.presence = sync_diff(self.presence, joins, leaves)
+        self.dropped.difference_update(leaves)
         for member_id, member in list(self.members.items()):
             if member_id not in joins:
                 await member.write(text)

@@ -10,7 +10,7 @@ other than members' public signing keys.
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 Meta = dict[str, Any]
@@ -30,6 +30,29 @@ class Admission:
     seq: int = 0
 
 
+class ResumeOutcome:
+    """How a resume attempt ended (``Resumption.outcome``)."""
+
+    RESUMED = "resumed"  # same member, nothing seen by others
+    UNKNOWN = "unknown"  # no such token here, or another key: the member is untouched
+    STALE = "stale"  # valid token but the replay buffer cannot cover the gap: membership ended
+
+
+@dataclass(frozen=True, slots=True)
+class Resumption:
+    """What ``resume`` decided, with everything the resumed welcome needs."""
+
+    outcome: str
+    member_id: str = ""
+    generation: int = 0
+    color: str = ""
+    members: dict[str, Meta] | None = None
+    seq: int = 0
+    held_directs: list[str] = field(default_factory=list)
+    replay: list[str] = field(default_factory=list)
+    ended_meta: Meta | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Reaped:
     """A member removed because its server process stopped sending heartbeats."""
@@ -47,16 +70,41 @@ class RoomStore(abc.ABC):
 
     @abc.abstractmethod
     async def sync_room(
-        self, room_id: str, member_id: str, key: str, joined_at: int, process_id: str
+        self,
+        room_id: str,
+        member_id: str,
+        key: str,
+        joined_at: int,
+        process_id: str,
+        token_hash: str,
     ) -> Admission:
         """Create the room or admit the member to it, picking a free colour, atomically.
 
         Refuses (``admitted=False``) when the room holds ``ROOM_CAPACITY`` members.
+        The membership starts at generation 1, resumable with the token hashed
+        to ``token_hash``.
         """
 
     @abc.abstractmethod
-    async def leave(self, room_id: str, member_id: str, process_id: str) -> Meta | None:
-        """Remove a member; return its meta, or None if it was not there."""
+    async def leave(
+        self, room_id: str, member_id: str, generation: int | None = None
+    ) -> Meta | None:
+        """Remove a member (only if still at ``generation``, when given); return its meta."""
+
+    @abc.abstractmethod
+    async def resume(
+        self, room_id: str, token_hash: str, key: str, last_seq: int, process_id: str
+    ) -> Resumption:
+        """Resume a membership by token, atomically (docs/protocol.md section 4.1).
+
+        On success the member moves to ``process_id`` at the next generation, and the
+        result carries its held directs (now cleared) and the buffered messages after
+        ``last_seq``. A valid token whose gap the buffer cannot cover ends the membership.
+        """
+
+    @abc.abstractmethod
+    async def hold_direct(self, room_id: str, member_id: str, text: str) -> None:
+        """Keep a direct frame for a dropped member (at most ``HELD_DIRECT_MAX``)."""
 
     @abc.abstractmethod
     async def stamp(self, room_id: str, prefix: str, suffix: str) -> int:

@@ -13,12 +13,22 @@ from typing import Any
 
 from presence.colors import pick_color
 
-from .base import Admission, Meta, RoomStore
+from .base import Admission, Meta, ResumeOutcome, Resumption, RoomStore
+
+
+@dataclass(slots=True)
+class _Membership:
+    token_hash: str
+    key: str
+    generation: int = 1
+    held: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
 class _Room:
     members: dict[str, Meta] = field(default_factory=dict)
+    memberships: dict[str, _Membership] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
     seq: int = 0
     # (seq, monotonic time, frame) of recent broadcasts.
     buffer: deque[tuple[int, float, str]] = field(default_factory=deque)
@@ -35,6 +45,7 @@ class MemoryRoomStore(RoomStore):
         self._replay_max = int(settings["REPLAY_MAX"])
         self._replay_seconds = float(settings["REPLAY_SECONDS"])
         self._empty_ttl = float(settings["EMPTY_ROOM_TTL"])
+        self._held_max = int(settings["HELD_DIRECT_MAX"])
 
     def _expire_empty_rooms(self, now: float) -> None:
         expired = [
@@ -46,7 +57,13 @@ class MemoryRoomStore(RoomStore):
             del self._rooms[room_id]
 
     async def sync_room(
-        self, room_id: str, member_id: str, key: str, joined_at: int, process_id: str
+        self,
+        room_id: str,
+        member_id: str,
+        key: str,
+        joined_at: int,
+        process_id: str,
+        token_hash: str,
     ) -> Admission:
         """Create the room or admit the member, enforcing capacity."""
         now = time.monotonic()
@@ -56,18 +73,71 @@ class MemoryRoomStore(RoomStore):
             return Admission(admitted=False)
         color = pick_color(meta["color"] for meta in room.members.values())
         room.members[member_id] = {"color": color, "key": key, "joined_at": joined_at}
+        room.memberships[member_id] = _Membership(token_hash=token_hash, key=key)
+        room.tokens[token_hash] = member_id
         room.emptied_at = None
         return Admission(admitted=True, color=color, members=dict(room.members), seq=room.seq)
 
-    async def leave(self, room_id: str, member_id: str, process_id: str) -> Meta | None:
-        """Remove a member; an emptied room starts its expiry clock."""
-        room = self._rooms.get(room_id)
-        if room is None:
-            return None
+    def _remove(self, room: _Room, member_id: str) -> Meta | None:
         meta = room.members.pop(member_id, None)
+        membership = room.memberships.pop(member_id, None)
+        if membership is not None:
+            room.tokens.pop(membership.token_hash, None)
         if not room.members:
             room.emptied_at = time.monotonic()
         return meta
+
+    async def leave(
+        self, room_id: str, member_id: str, generation: int | None = None
+    ) -> Meta | None:
+        """Remove a member unless a newer connection resumed it."""
+        room = self._rooms.get(room_id)
+        if room is None:
+            return None
+        membership = room.memberships.get(member_id)
+        if generation is not None and (membership is None or membership.generation != generation):
+            return None
+        return self._remove(room, member_id)
+
+    def _buffered(self, room: _Room, after_seq: int, upto_seq: int) -> list[str] | None:
+        if upto_seq <= after_seq:
+            return []
+        cutoff = time.monotonic() - self._replay_seconds
+        frames = [f for seq, at, f in room.buffer if after_seq < seq <= upto_seq and at >= cutoff]
+        return frames if len(frames) == upto_seq - after_seq else None
+
+    async def resume(
+        self, room_id: str, token_hash: str, key: str, last_seq: int, process_id: str
+    ) -> Resumption:
+        """Resume by token if the buffer still covers everything after ``last_seq``."""
+        room = self._rooms.get(room_id)
+        member_id = room.tokens.get(token_hash) if room else None
+        if room is None or member_id is None or room.memberships[member_id].key != key:
+            return Resumption(outcome=ResumeOutcome.UNKNOWN)
+        frames = self._buffered(room, last_seq, room.seq) if last_seq <= room.seq else None
+        if frames is None:
+            meta = self._remove(room, member_id)
+            return Resumption(outcome=ResumeOutcome.STALE, member_id=member_id, ended_meta=meta)
+        membership = room.memberships[member_id]
+        membership.generation += 1
+        held, membership.held = membership.held, []
+        return Resumption(
+            outcome=ResumeOutcome.RESUMED,
+            member_id=member_id,
+            generation=membership.generation,
+            color=room.members[member_id]["color"],
+            members=dict(room.members),
+            seq=room.seq,
+            held_directs=held,
+            replay=frames,
+        )
+
+    async def hold_direct(self, room_id: str, member_id: str, text: str) -> None:
+        """Keep a direct frame for a dropped member, up to the limit."""
+        room = self._rooms.get(room_id)
+        membership = room.memberships.get(member_id) if room else None
+        if membership is not None and len(membership.held) < self._held_max:
+            membership.held.append(text)
 
     async def stamp(self, room_id: str, prefix: str, suffix: str) -> int:
         """Take the next seq and keep the frame in the replay buffer."""
@@ -82,14 +152,10 @@ class MemoryRoomStore(RoomStore):
 
     async def replay(self, room_id: str, after_seq: int, upto_seq: int) -> list[str] | None:
         """Return the frames with seq in (after_seq, upto_seq] if all are still held."""
-        if upto_seq <= after_seq:
-            return []
         room = self._rooms.get(room_id)
         if room is None:
-            return None
-        cutoff = time.monotonic() - self._replay_seconds
-        frames = [f for seq, at, f in room.buffer if after_seq < seq <= upto_seq and at >= cutoff]
-        return frames if len(frames) == upto_seq - after_seq else None
+            return [] if upto_seq <= after_seq else None
+        return self._buffered(room, after_seq, upto_seq)
 
     async def members(self, room_id: str) -> dict[str, Meta]:
         """Return a copy of the room's presence state."""

@@ -4,6 +4,9 @@ Keys (room ids are already hashes; ``{room}`` is a cluster hash tag):
   sotto:{room}:m      hash  member id -> presence meta JSON
   sotto:{room}:seq    string, the room's last seq
   sotto:{room}:buf    sorted set scored by seq, members "<ms> <message frame>"
+  sotto:{room}:x      hash  member id -> "<generation> <token hash> <key> <process id>"
+  sotto:{room}:t      hash  resume token hash -> member id
+  sotto:{room}:h:<id> list of direct frames held for a dropped member
   sotto:proc:<id>     set of "<room> <member>" owned by one server process
   sotto:procs         sorted set of process ids scored by last heartbeat (ms)
 Changes that touch several keys run as one Lua script. Empty rooms expire after
@@ -22,7 +25,7 @@ from redis.exceptions import RedisError
 
 from presence.colors import PALETTE
 
-from .base import Admission, Meta, Reaped, RoomStore, StoreUnavailable
+from .base import Admission, Meta, Reaped, ResumeOutcome, Resumption, RoomStore, StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -31,40 +34,111 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 """
 
+_REMOVE_MEMBER = """
+-- Removes member `member` of room `room` with all its records; returns its meta or false.
+local function remove_member(room, member, empty_ttl)
+  local base = 'sotto:{' .. room .. '}'
+  local meta = redis.call('HGET', base .. ':m', member)
+  if not meta then return false end
+  redis.call('HDEL', base .. ':m', member)
+  local rec = redis.call('HGET', base .. ':x', member)
+  if rec then
+    local gen, tok, key, proc = string.match(rec, '^(%S+) (%S+) (%S+) (%S+)$')
+    redis.call('HDEL', base .. ':t', tok)
+    redis.call('SREM', 'sotto:proc:' .. proc, room .. ' ' .. member)
+    redis.call('HDEL', base .. ':x', member)
+  end
+  redis.call('DEL', base .. ':h:' .. member)
+  if redis.call('HLEN', base .. ':m') == 0 then
+    redis.call('EXPIRE', base .. ':seq', empty_ttl)
+    redis.call('EXPIRE', base .. ':buf', empty_ttl)
+  end
+  return meta
+end
+"""
+
 _SYNC_ROOM = """
--- KEYS: members, seq, buf, proc set. ARGV: member, key, joined_at, capacity,
--- palette (comma separated), room id.
-local n = redis.call('HLEN', KEYS[1])
-if n >= tonumber(ARGV[4]) then return {0} end
+-- ARGV: room, member, key, joined_at, capacity, palette (comma separated), process, token hash.
+local base = 'sotto:{' .. ARGV[1] .. '}'
+if redis.call('HLEN', base .. ':m') >= tonumber(ARGV[5]) then return {0} end
 local used = {}
-for _, meta in ipairs(redis.call('HVALS', KEYS[1])) do
+for _, meta in ipairs(redis.call('HVALS', base .. ':m')) do
   used[cjson.decode(meta)['color']] = true
 end
 local color = nil
 local first = nil
-for c in string.gmatch(ARGV[5], '[^,]+') do
+for c in string.gmatch(ARGV[6], '[^,]+') do
   if first == nil then first = c end
   if not used[c] then color = c; break end
 end
 if color == nil then color = first end
-local meta = '{"color":"' .. color .. '","key":"' .. ARGV[2] .. '","joined_at":' .. ARGV[3] .. '}'
-redis.call('HSET', KEYS[1], ARGV[1], meta)
-redis.call('PERSIST', KEYS[1]); redis.call('PERSIST', KEYS[2]); redis.call('PERSIST', KEYS[3])
-redis.call('SADD', KEYS[4], ARGV[6] .. ' ' .. ARGV[1])
-local seq = redis.call('GET', KEYS[2]) or '0'
-return {1, color, seq, redis.call('HGETALL', KEYS[1])}
+local meta = '{"color":"' .. color .. '","key":"' .. ARGV[3] .. '","joined_at":' .. ARGV[4] .. '}'
+redis.call('HSET', base .. ':m', ARGV[2], meta)
+redis.call('HSET', base .. ':x', ARGV[2], '1 ' .. ARGV[8] .. ' ' .. ARGV[3] .. ' ' .. ARGV[7])
+redis.call('HSET', base .. ':t', ARGV[8], ARGV[2])
+redis.call('PERSIST', base .. ':seq'); redis.call('PERSIST', base .. ':buf')
+redis.call('SADD', 'sotto:proc:' .. ARGV[7], ARGV[1] .. ' ' .. ARGV[2])
+local seq = redis.call('GET', base .. ':seq') or '0'
+return {1, color, seq, redis.call('HGETALL', base .. ':m')}
 """
 
-_LEAVE = """
--- KEYS: members, seq, buf, proc set. ARGV: member, room id, empty ttl.
-local meta = redis.call('HGET', KEYS[1], ARGV[1])
-if not meta then return false end
-redis.call('HDEL', KEYS[1], ARGV[1])
-redis.call('SREM', KEYS[4], ARGV[2] .. ' ' .. ARGV[1])
-if redis.call('HLEN', KEYS[1]) == 0 then
-  redis.call('EXPIRE', KEYS[2], ARGV[3]); redis.call('EXPIRE', KEYS[3], ARGV[3])
+_LEAVE = (
+    _REMOVE_MEMBER
+    + """
+-- ARGV: room, member, empty ttl, generation ('' for any).
+if ARGV[4] ~= '' then
+  local rec = redis.call('HGET', 'sotto:{' .. ARGV[1] .. '}:x', ARGV[2])
+  if not rec or string.match(rec, '^(%S+)') ~= ARGV[4] then return false end
 end
-return meta
+return remove_member(ARGV[1], ARGV[2], ARGV[3])
+"""
+)
+
+_RESUME = (
+    _NOW_MS
+    + _REMOVE_MEMBER
+    + """
+-- ARGV: room, token hash, key, last seq, process, replay ms, empty ttl.
+local base = 'sotto:{' .. ARGV[1] .. '}'
+local member = redis.call('HGET', base .. ':t', ARGV[2])
+if not member then return {'unknown'} end
+local rec = redis.call('HGET', base .. ':x', member)
+local gen, tok, key, proc = string.match(rec, '^(%S+) (%S+) (%S+) (%S+)$')
+if key ~= ARGV[3] then return {'unknown'} end
+local seq = tonumber(redis.call('GET', base .. ':seq') or '0')
+local last = tonumber(ARGV[4])
+local entries = {}
+local covered = last <= seq
+if covered and last < seq then
+  entries = redis.call('ZRANGEBYSCORE', base .. ':buf', last + 1, seq)
+  covered = #entries == seq - last
+  if covered then
+    local stamped = tonumber(string.match(entries[1], '^(%d+) '))
+    covered = stamped >= now - tonumber(ARGV[6])
+  end
+end
+if not covered then
+  return {'stale', member, remove_member(ARGV[1], member, ARGV[7])}
+end
+gen = tonumber(gen) + 1
+redis.call('HSET', base .. ':x', member, gen .. ' ' .. tok .. ' ' .. key .. ' ' .. ARGV[5])
+redis.call('SREM', 'sotto:proc:' .. proc, ARGV[1] .. ' ' .. member)
+redis.call('SADD', 'sotto:proc:' .. ARGV[5], ARGV[1] .. ' ' .. member)
+local held = redis.call('LRANGE', base .. ':h:' .. member, 0, -1)
+redis.call('DEL', base .. ':h:' .. member)
+return {'resumed', member, gen, seq, redis.call('HGETALL', base .. ':m'), held, entries}
+"""
+)
+
+_HOLD_DIRECT = """
+-- ARGV: room, member, frame, max, ttl s.
+local base = 'sotto:{' .. ARGV[1] .. '}'
+if not redis.call('HEXISTS', base .. ':x', ARGV[2]) then return 0 end
+local key = base .. ':h:' .. ARGV[2]
+if redis.call('LLEN', key) >= tonumber(ARGV[4]) then return 0 end
+redis.call('RPUSH', key, ARGV[3])
+redis.call('EXPIRE', key, ARGV[5])
+return 1
 """
 
 _STAMP = (
@@ -80,6 +154,7 @@ return seq
 
 _REAP = (
     _NOW_MS
+    + _REMOVE_MEMBER
     + """
 -- ARGV: ttl ms, empty ttl s. Returns a flat list room, member, meta, ...
 local cutoff = now - tonumber(ARGV[1])
@@ -90,15 +165,9 @@ for _, proc in ipairs(dead) do
   local set = 'sotto:proc:' .. proc
   for _, entry in ipairs(redis.call('SMEMBERS', set)) do
     local room, member = string.match(entry, '^(%S+) (%S+)$')
-    local mkey = 'sotto:{' .. room .. '}:m'
-    local meta = redis.call('HGET', mkey, member)
+    local meta = remove_member(room, member, ARGV[2])
     if meta then
-      redis.call('HDEL', mkey, member)
       table.insert(out, room); table.insert(out, member); table.insert(out, meta)
-      if redis.call('HLEN', mkey) == 0 then
-        redis.call('EXPIRE', 'sotto:{' .. room .. '}:seq', ARGV[2])
-        redis.call('EXPIRE', 'sotto:{' .. room .. '}:buf', ARGV[2])
-      end
     end
   end
   redis.call('DEL', set)
@@ -110,11 +179,15 @@ return out
 _HEARTBEAT = (
     _NOW_MS
     + """
--- KEYS: procs, proc set. ARGV: process id, ttl s.
-redis.call('ZADD', KEYS[1], now, ARGV[1])
+-- ARGV: process id.
+redis.call('ZADD', 'sotto:procs', now, ARGV[1])
 return 1
 """
 )
+
+
+def _members(flat: list[str]) -> dict[str, Meta]:
+    return {flat[i]: json.loads(flat[i + 1]) for i in range(0, len(flat), 2)}
 
 
 def _room_keys(room_id: str) -> tuple[str, str, str]:
@@ -142,36 +215,76 @@ class RedisRoomStore(RoomStore):
         self._empty_ttl = int(settings["EMPTY_ROOM_TTL"])
         self._presence_ttl_ms = int(float(settings["PRESENCE_TTL"]) * 1000)
         self._palette = ",".join(PALETTE)
+        self._held_max = int(settings["HELD_DIRECT_MAX"])
+        self._held_ttl = int(float(settings["RESUME_GRACE"])) + 60
         self._sync_room = self._redis.register_script(_SYNC_ROOM)
         self._leave = self._redis.register_script(_LEAVE)
+        self._resume = self._redis.register_script(_RESUME)
+        self._hold_direct = self._redis.register_script(_HOLD_DIRECT)
         self._stamp = self._redis.register_script(_STAMP)
         self._reap = self._redis.register_script(_REAP)
         self._heartbeat = self._redis.register_script(_HEARTBEAT)
 
+    async def _run(self, script: Any, keys: list[str], args: list[Any]) -> Any:
+        try:
+            return await script(keys=keys, args=args)
+        except RedisError as exc:
+            raise StoreUnavailable(type(exc).__name__) from None
+
     async def sync_room(
-        self, room_id: str, member_id: str, key: str, joined_at: int, process_id: str
+        self,
+        room_id: str,
+        member_id: str,
+        key: str,
+        joined_at: int,
+        process_id: str,
+        token_hash: str,
     ) -> Admission:
         """Create the room or admit the member, enforcing capacity, in one script."""
-        keys = [*_room_keys(room_id), f"sotto:proc:{process_id}"]
-        args = [member_id, key, joined_at, self._capacity, self._palette, room_id]
-        try:
-            result = await self._sync_room(keys=keys, args=args)
-        except RedisError as exc:
-            raise StoreUnavailable(type(exc).__name__) from None
+        args = [room_id, member_id, key, joined_at, self._capacity, self._palette]
+        result = await self._run(self._sync_room, [], [*args, process_id, token_hash])
         if int(result[0]) == 0:
             return Admission(admitted=False)
-        flat = result[3]
-        members = {flat[i]: json.loads(flat[i + 1]) for i in range(0, len(flat), 2)}
-        return Admission(admitted=True, color=result[1], members=members, seq=int(result[2]))
+        return Admission(
+            admitted=True, color=result[1], members=_members(result[3]), seq=int(result[2])
+        )
 
-    async def leave(self, room_id: str, member_id: str, process_id: str) -> Meta | None:
-        """Remove a member; an emptied room's counter and buffer start to expire."""
-        keys = [*_room_keys(room_id), f"sotto:proc:{process_id}"]
-        try:
-            meta = await self._leave(keys=keys, args=[member_id, room_id, self._empty_ttl])
-        except RedisError as exc:
-            raise StoreUnavailable(type(exc).__name__) from None
+    async def leave(
+        self, room_id: str, member_id: str, generation: int | None = None
+    ) -> Meta | None:
+        """Remove a member unless a newer connection resumed it, in one script."""
+        gen = "" if generation is None else str(generation)
+        meta = await self._run(self._leave, [], [room_id, member_id, self._empty_ttl, gen])
         return json.loads(meta) if meta else None
+
+    async def resume(
+        self, room_id: str, token_hash: str, key: str, last_seq: int, process_id: str
+    ) -> Resumption:
+        """Resume by token if the buffer still covers the gap, in one script."""
+        args = [room_id, token_hash, key, last_seq, process_id, self._replay_ms, self._empty_ttl]
+        result = await self._run(self._resume, [], args)
+        outcome = result[0]
+        if outcome == ResumeOutcome.UNKNOWN:
+            return Resumption(outcome=outcome)
+        if outcome == ResumeOutcome.STALE:
+            meta = json.loads(result[2]) if result[2] else None
+            return Resumption(outcome=outcome, member_id=result[1], ended_meta=meta)
+        member_id, members = result[1], _members(result[4])
+        return Resumption(
+            outcome=outcome,
+            member_id=member_id,
+            generation=int(result[2]),
+            color=members[member_id]["color"],
+            members=members,
+            seq=int(result[3]),
+            held_directs=list(result[5]),
+            replay=[entry.split(" ", 1)[1] for entry in result[6]],
+        )
+
+    async def hold_direct(self, room_id: str, member_id: str, text: str) -> None:
+        """Keep a direct frame for a dropped member, up to the limit."""
+        args = [room_id, member_id, text, self._held_max, self._held_ttl]
+        await self._run(self._hold_direct, [], args)
 
     async def stamp(self, room_id: str, prefix: str, suffix: str) -> int:
         """Take the next seq and buffer the frame, in one script."""
@@ -232,10 +345,7 @@ class RedisRoomStore(RoomStore):
 
     async def reap(self) -> list[Reaped]:
         """Remove members of processes silent for longer than ``PRESENCE_TTL``."""
-        try:
-            flat = await self._reap(keys=[], args=[self._presence_ttl_ms, self._empty_ttl])
-        except RedisError as exc:
-            raise StoreUnavailable(type(exc).__name__) from None
+        flat = await self._run(self._reap, [], [self._presence_ttl_ms, self._empty_ttl])
         return [
             Reaped(room_id=flat[i], member_id=flat[i + 1], meta=json.loads(flat[i + 2]))
             for i in range(0, len(flat), 3)
