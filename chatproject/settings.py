@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "rooms",
     "presence",
     "frontend",
+    "ops",
 ]
 
 MIDDLEWARE = [
@@ -123,7 +124,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
@@ -167,6 +168,7 @@ SOTTO = {
     "SEND_QUEUE_BYTES": env_int("SOTTO_SEND_QUEUE_BYTES", 4 * 1024 * 1024),
     "EMPTY_ROOM_TTL": env_int("SOTTO_EMPTY_ROOM_TTL", 300),
     "STATS_FLUSH_SECONDS": env_float("SOTTO_STATS_FLUSH_SECONDS", 5.0),
+    "IDLE_RECORD_DAYS": env_int("SOTTO_IDLE_RECORD_DAYS", 30),
     "REDIS_URL": REDIS_URL,
     "REDIS_MAX_CONNECTIONS": REDIS_MAX_CONNECTIONS,
 }
@@ -183,7 +185,7 @@ if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 

@@ -169,7 +169,9 @@ def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def start_daphne(env: dict[str, str] | None = None, port: int | None = None) -> DaphneProcess:
+def start_daphne(
+    env: dict[str, str] | None = None, port: int | None = None, extra_args: tuple[str, ...] = ()
+) -> DaphneProcess:
     """Start `daphne chatproject.asgi:application` on a loopback port."""
     port = port or free_port()
     log_path = _tempdir() / "daphne.log"
@@ -179,6 +181,7 @@ def start_daphne(env: dict[str, str] | None = None, port: int | None = None) -> 
         "127.0.0.1",
         "-p",
         str(port),
+        *extra_args,
         "chatproject.asgi:application",
     ]
     proc = subprocess.Popen(
