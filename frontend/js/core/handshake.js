@@ -6,7 +6,8 @@
  * B checks cA (or sends pake_fail). Each step that waits has a 10 s deadline; `tick`
  * turns a missed deadline into "not answering" and returns the machine to IDLE, so A
  * can start again. A verified machine ignores everything; a failed one accepts a new
- * pake1 (B) or `start` (A). Frames that do not fit the state are ignored. The table
+ * pake1 (B) or `start` (A). B answers a repeated identical pake1 with the same pake2, so
+ * re-sending a step after a resume never splits the two sides' keys. Frames that do not fit the state are ignored. The table
  * TRANSITIONS below says which (state, kind) pairs do anything at all.
  * @module core/handshake
  */
@@ -74,6 +75,9 @@ export class Handshake {
     /** @private @type {Uint8Array|null} */ this.expected = null;
     /** @private @type {Uint8Array|null} */ this.tt = null;
     /** @private @type {Uint8Array|null} */ this.Ke = null;
+    /** @private @type {string|null} the pA we answered, and our answer */
+    this.answered = null;
+    /** @private @type {string|null} */ this.pake2 = null;
   }
 
   /** @private */
@@ -121,14 +125,19 @@ export class Handshake {
 
   /** @private */
   async onPake1(body, random, now) {
+    if (this.state === STATE.WAIT_PAKE3 && body.pA === this.answered) {
+      // The same pake1 again (A re-sent it after a resume): the same answer, no restart.
+      return { reply: this.pake2, outcome: "waiting" };
+    }
     const pA = b64decode(body.pA);
     this.spake = this.newSpake(random);
     const keys = await this.spake.finish(pA);
     this.keep(keys);
     this.setState(STATE.WAIT_PAKE3, now);
-    const reply = toJson({ k: DIRECT_KIND.PAKE2, pB: b64encode(this.spake.share),
+    this.answered = /** @type {string} */ (body.pA);
+    this.pake2 = toJson({ k: DIRECT_KIND.PAKE2, pB: b64encode(this.spake.share),
       cB: b64encode(keys.ourMac) });
-    return { reply, outcome: "waiting" };
+    return { reply: this.pake2, outcome: "waiting" };
   }
 
   /** @private */
@@ -187,6 +196,8 @@ export class Handshake {
 
   /** @private */
   clear() {
+    this.answered = null;
+    this.pake2 = null;
     this.spake = null;
     this.expected = null;
     this.tt = null;

@@ -1,0 +1,119 @@
+/**
+ * An in-memory stand-in for the relay server, for session tests without sockets: it hands
+ * out member ids, stamps seqs, routes directs and fans out broadcasts as section 4 says,
+ * one frame at a time, with hooks to drop or alter frames on the way.
+ */
+
+import { b64encode } from "../../frontend/js/core/encoding.js";
+
+export class Relay {
+  /**
+   * @param {(n: number) => Uint8Array} random
+   * @param {() => number} now
+   */
+  constructor(random, now) {
+    this.random = random;
+    this.now = now;
+    this.seq = 0;
+    /** @type {Map<string, {session: any, meta: object}>} */
+    this.members = new Map();
+    /** @type {Array<{to: string, frame: object}>} */
+    this.queue = [];
+    /** @type {Map<string, Array<{kind: string}>>} events each member reported */
+    this.events = new Map();
+    /** Every frame delivered, for replay tests. */
+    this.log = [];
+    /** @type {(to: string, frame: object) => object|null} alter or drop (null) a frame */
+    this.filter = (_to, frame) => frame;
+  }
+
+  /** Admit a session: welcome to it, a presence join to the others; returns its id. */
+  async join(session, id = b64encode(this.random(16))) {
+    const color = "#" + Buffer.from(this.random(3)).toString("hex");
+    const meta = { color, key: session.joinFrame().key, joined_at: this.now() };
+    this.members.set(id, { session, meta });
+    this.events.set(id, []);
+    const members = Object.fromEntries([...this.members].map(([k, v]) => [k, v.meta]));
+    this.queue.push({ to: id, frame: { type: "welcome", v: 1, you: id, color, members,
+      seq: this.seq, resume: b64encode(this.random(16)), resumed: false } });
+    this.toOthers(id, { type: "presence", joins: { [id]: meta }, leaves: {} });
+    await this.pump();
+    return id;
+  }
+
+  /** A member leaves: the others get a presence leave. */
+  async leave(id) {
+    const { meta } = this.members.get(id);
+    this.members.delete(id);
+    this.toOthers(id, { type: "presence", joins: {}, leaves: { [id]: meta } });
+    await this.pump();
+  }
+
+  /** Feed a session's output frames in as the server would route them. */
+  route(from, frames) {
+    for (const frame of frames) {
+      if (frame.type === "direct") {
+        if (this.members.has(frame.to)) {
+          this.queue.push({ to: frame.to, frame: { type: "direct", from, body: frame.body } });
+        }
+      } else if (frame.type === "broadcast") {
+        this.seq += 1;
+        const message = { type: "message", from, seq: this.seq, body: frame.body };
+        for (const id of this.members.keys()) this.queue.push({ to: id, frame: message });
+      } else {
+        throw new Error(`relay got an unexpected frame type ${frame.type}`);
+      }
+    }
+  }
+
+  /** Deliver queued frames until none are left. */
+  async pump() {
+    while (this.queue.length > 0) {
+      const { to, frame } = this.queue.shift();
+      const member = this.members.get(to);
+      if (!member) continue;
+      const altered = this.filter(to, frame);
+      if (altered === null) continue;
+      this.log.push({ to, frame: altered });
+      await this.deliver(to, altered);
+    }
+  }
+
+  /** Hand one frame to a member and route what it answers. */
+  async deliver(to, frame) {
+    const { session } = this.members.get(to);
+    const { frames, events } = await session.receive(frame);
+    this.events.get(to).push(...events);
+    this.route(to, frames);
+  }
+
+  /** A member sends text; everything it causes is delivered. */
+  async say(id, text) {
+    const { frames, events } = await this.members.get(id).session.sendText(text);
+    this.events.get(id).push(...events);
+    this.route(id, frames);
+    await this.pump();
+  }
+
+  /** Run every member's timers. */
+  async tick() {
+    for (const [id, { session }] of this.members) {
+      const { frames, events } = await session.tick();
+      this.events.get(id).push(...events);
+      this.route(id, frames);
+    }
+    await this.pump();
+  }
+
+  /** Events of one member with the given kind. */
+  kinds(id, kind) {
+    return this.events.get(id).filter((e) => e.kind === kind);
+  }
+
+  /** Queue a frame for the others of `id`. */
+  toOthers(id, frame) {
+    for (const other of this.members.keys()) {
+      if (other !== id) this.queue.push({ to: other, frame });
+    }
+  }
+}
