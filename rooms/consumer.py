@@ -25,6 +25,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from . import protocol
+from .backpressure import transport_of, unsent_bytes
 from .frames import Broadcast, Direct, FrameError, Join, Ping, parse_client_frame
 from .hub import Hub, get_hub
 from .local import LocalRoom
@@ -88,6 +89,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.direct_bucket = TokenBucket(self.limits["DIRECT_RATE"], self.limits["DIRECT_BURST"])
         self.excess = ExcessTracker(self.limits["RATE_CLOSE_AFTER"])
         self.max_frame = int(self.limits["MAX_FRAME_BYTES"])
+        self.max_unsent = int(self.limits["SEND_QUEUE_BYTES"])
+        self.transport = transport_of(self.base_send)
         await self.accept()
 
     async def dispatch(self, message: dict[str, Any]) -> None:
@@ -106,7 +109,22 @@ class RoomConsumer(AsyncWebsocketConsumer):
         except Exception:  # daphne raises Disconnected, others their own types
             self.closed = True
             return False
+        if self.transport is not None and unsent_bytes(self.transport) > self.max_unsent:
+            await self.shed_slow_reader()
+            return False
         return True
+
+    async def shed_slow_reader(self) -> None:
+        """Cut a member that stopped reading, before its queue grows without bound.
+
+        This is a close for the server's own reason, so it is a drop: the place is
+        held for the grace period and the member can resume once it reads again. The
+        TCP connection is cut outright: a close frame would only queue behind what
+        the member is not reading (and autobahn refuses to send 1013 anyway).
+        """
+        self.closed = True
+        logger.info("room %s: member %s stopped reading; cut", self.room_id, self.member_id)
+        self.transport.abortConnection()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Parse one frame and act on it; bad input gets an error, never a crash."""
