@@ -12,11 +12,8 @@ frame). Statistics reach the database from the hub's own flush task.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import logging
-import secrets
 import time
 from typing import Any
 
@@ -33,19 +30,9 @@ from .protocol import CloseCode, ErrorCode, error_frame
 from .ratelimit import ExcessTracker, TokenBucket
 from .store import Admission, StoreUnavailable
 from .store.base import ResumeOutcome, Resumption
+from .tokens import new_member_id, new_resume_token, token_hash
 
 logger = logging.getLogger(__name__)
-
-
-def new_member_id() -> str:
-    """Return an unguessable member id: 128 random bits as 22 base64url characters."""
-    return secrets.token_urlsafe(16)
-
-
-def token_hash(token: str) -> str:
-    """Return what the store keeps of a resume token: its SHA-256, base64url."""
-    digest = hashlib.sha256(token.encode()).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 # A connection that ends with this code got no close frame from the client (reset,
@@ -183,7 +170,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def sync_room(self, member_id: str, frame: Join) -> Admission:
         """Atomically create the room or admit the member to it, enforcing capacity."""
         joined_at = int(time.time() * 1000)
-        self.resume_token = secrets.token_urlsafe(24)
+        self.resume_token = new_resume_token()
         return await self.hub.store.sync_room(
             self.room_id,
             member_id,
@@ -357,9 +344,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
             meta = await self.hub.store.leave(self.room_id, member_id, self.generation)
         except StoreUnavailable:
             logger.warning(
-                "room %s: store unavailable at leave; the reaper will remove it", self.room_id
+                "room %s: store unavailable at leave; announcing it anyway", self.room_id
             )
-            return
+            meta = self.room.presence.get(member_id) if self.room else None
         logger.info("room %s: member %s left (close %s)", self.room_id, member_id, code)
         if meta is not None:
             await self.hub.publish_presence(self.room_id, {}, {member_id: meta})

@@ -28,6 +28,8 @@ from . import protocol
 from .local import LocalRoom, Member, Replaceable
 from .stats import RoomStats
 from .store import RoomStore, StoreUnavailable, make_store
+from .store.base import RestoredMember
+from .tokens import token_hash
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +66,7 @@ class Hub:
         self.stats = RoomStats(self)
         self.layer: Any = get_channel_layer() if self.multi_process else None
         self.channel_name = ""
+        self._channel_ready = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
 
@@ -73,7 +76,6 @@ class Hub:
             return
         self._started = True
         if self.multi_process:
-            self.channel_name = await self.layer.new_channel()
             self._spawn(self._listen(), "listen")
             self._spawn(self._heartbeat(), "heartbeat")
         self._spawn(self.stats.run(), "stats")
@@ -96,9 +98,13 @@ class Hub:
         """Register a joining member as pending, subscribing this process to the room."""
         room = self.rooms.get(room_id)
         if room is None:
-            room = self.rooms[room_id] = LocalRoom(room_id)
             if self.multi_process:
-                await self.layer.group_add(group_name(room_id), self.channel_name)
+                await self._wait_for_channel()
+                try:
+                    await self.layer.group_add(group_name(room_id), self.channel_name)
+                except Exception as exc:  # the layer's errors are not one type
+                    raise StoreUnavailable(type(exc).__name__) from None
+            room = self.rooms.setdefault(room_id, LocalRoom(room_id))
         room.add_pending(member_id)
         return room
 
@@ -111,7 +117,10 @@ class Hub:
         if len(room) == 0:
             del self.rooms[room_id]
             if self.multi_process:
-                await self.layer.group_discard(group_name(room_id), self.channel_name)
+                try:
+                    await self.layer.group_discard(group_name(room_id), self.channel_name)
+                except Exception as exc:  # the layer's errors are not one type
+                    logger.warning("room %s: unsubscribe failed (%s)", room_id, type(exc).__name__)
 
     async def admitted(self, room: LocalRoom, member: Member, members: State, seq: int) -> None:
         """Make a member live after its welcome was written."""
@@ -175,8 +184,30 @@ class Hub:
         except Exception as exc:  # the layer's errors are not one type
             logger.warning("room %s: channel layer send failed (%s)", room_id, type(exc).__name__)
 
+    async def _wait_for_channel(self, timeout: float = 2.0) -> None:
+        """Wait briefly for this process's channel; raise StoreUnavailable without one."""
+        if self.channel_name:
+            return
+        try:
+            await asyncio.wait_for(self._channel_ready.wait(), timeout)
+        except TimeoutError:
+            raise StoreUnavailable("channel layer not connected") from None
+
+    async def _open_channel(self) -> None:
+        """Open this process's channel, retrying until the layer answers."""
+        while not self.channel_name:
+            try:
+                self.channel_name = await self.layer.new_channel()
+                self._channel_ready.set()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the layer's errors are not one type
+                logger.warning("channel layer unavailable (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(1.0)
+
     async def _listen(self) -> None:
         """Deliver what other processes send to this process's channel."""
+        await self._open_channel()
         while True:
             try:
                 message = await self.layer.receive(self.channel_name)
@@ -292,17 +323,38 @@ class Hub:
     # --- liveness -------------------------------------------------------------------
 
     async def _heartbeat(self) -> None:
-        """Say this process is alive, and reap the members of processes that are not."""
+        """Say this process is alive, and reap the members of processes that are not.
+
+        If the store has lost this process (Redis restarted without persistence, or
+        this process was frozen past the TTL and reaped), put its live members back.
+        """
         interval = float(self.settings["PRESENCE_HEARTBEAT"])
         while True:
             try:
-                await self.store.heartbeat(self.process_id)
+                if not await self.store.heartbeat(self.process_id):
+                    await self._restore_local_members()
                 for reaped in await self.store.reap():
                     logger.info("room %s: reaped member of a silent process", reaped.room_id)
                     await self.publish_presence(reaped.room_id, {}, {reaped.member_id: reaped.meta})
             except StoreUnavailable as exc:
                 logger.warning("presence heartbeat failed: room store unavailable (%s)", exc)
             await asyncio.sleep(interval)
+
+    async def _restore_local_members(self) -> None:
+        restored = 0
+        for room in list(self.rooms.values()):
+            floor = room.next_seq - 1 if room.next_seq is not None else 0
+            for member_id, member in list(room.members.items()):
+                meta = room.presence.get(member_id)
+                if meta is None:
+                    continue
+                entry = RestoredMember(
+                    member_id, meta, member.generation, token_hash(member.resume_token), floor
+                )
+                await self.store.restore(room.room_id, entry, self.process_id)
+                restored += 1
+        if restored:
+            logger.warning("room store had lost this process; restored %d members", restored)
 
 
 _hubs: dict[asyncio.AbstractEventLoop, Hub] = {}

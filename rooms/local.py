@@ -36,6 +36,7 @@ class Replaceable(Member, Protocol):
     """A member connection that a resumed connection can replace."""
 
     generation: int
+    resume_token: str
 
     async def replaced(self) -> None:
         """Close this connection as replaced (4009), without ending the membership."""

@@ -62,6 +62,17 @@ class Reaped:
     meta: Meta
 
 
+@dataclass(frozen=True, slots=True)
+class RestoredMember:
+    """A live local member to put back into a store that lost its state."""
+
+    member_id: str
+    meta: Meta
+    generation: int
+    token_hash: str
+    seq_floor: int
+
+
 class RoomStore(abc.ABC):
     """Shared room state: membership, sequence numbers, replay buffer, liveness."""
 
@@ -122,8 +133,12 @@ class RoomStore(abc.ABC):
     async def room_seq(self, room_id: str) -> int:
         """Return the room's last seq (0 before any broadcast)."""
 
-    async def heartbeat(self, process_id: str) -> None:  # noqa: B027 - optional hook
-        """Say that ``process_id`` is alive (only meaningful across processes)."""
+    async def heartbeat(self, process_id: str) -> bool:
+        """Say that ``process_id`` is alive; return False if the store had lost track of it."""
+        return True
+
+    async def restore(self, room_id: str, member: RestoredMember, process_id: str) -> None:  # noqa: B027
+        """Put a live member back after the store lost its state (shared stores only)."""
 
     async def reap(self) -> list[Reaped]:
         """Remove the members of processes that stopped sending heartbeats."""

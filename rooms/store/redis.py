@@ -25,7 +25,16 @@ from redis.exceptions import RedisError
 
 from presence.colors import PALETTE
 
-from .base import Admission, Meta, Reaped, ResumeOutcome, Resumption, RoomStore, StoreUnavailable
+from .base import (
+    Admission,
+    Meta,
+    Reaped,
+    RestoredMember,
+    ResumeOutcome,
+    Resumption,
+    RoomStore,
+    StoreUnavailable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -179,8 +188,25 @@ return out
 _HEARTBEAT = (
     _NOW_MS
     + """
--- ARGV: process id.
-redis.call('ZADD', 'sotto:procs', now, ARGV[1])
+-- ARGV: process id. Returns 1 if Redis already knew the process, 0 if it had lost it.
+return 1 - redis.call('ZADD', 'sotto:procs', now, ARGV[1])
+"""
+)
+
+_RESTORE = (
+    _NOW_MS
+    + """
+-- Puts back a live member after Redis lost it (a restart without persistence).
+-- ARGV: room, member, meta, generation, token hash, key, process, seq floor.
+local base = 'sotto:{' .. ARGV[1] .. '}'
+redis.call('HSETNX', base .. ':m', ARGV[2], ARGV[3])
+local rec = ARGV[4] .. ' ' .. ARGV[5] .. ' ' .. ARGV[6] .. ' ' .. ARGV[7]
+redis.call('HSET', base .. ':x', ARGV[2], rec)
+redis.call('HSET', base .. ':t', ARGV[5], ARGV[2])
+redis.call('SADD', 'sotto:proc:' .. ARGV[7], ARGV[1] .. ' ' .. ARGV[2])
+redis.call('PERSIST', base .. ':seq'); redis.call('PERSIST', base .. ':buf')
+local seq = tonumber(redis.call('GET', base .. ':seq') or '0')
+if seq < tonumber(ARGV[8]) then redis.call('SET', base .. ':seq', ARGV[8]) end
 return 1
 """
 )
@@ -224,6 +250,7 @@ class RedisRoomStore(RoomStore):
         self._stamp = self._redis.register_script(_STAMP)
         self._reap = self._redis.register_script(_REAP)
         self._heartbeat = self._redis.register_script(_HEARTBEAT)
+        self._restore = self._redis.register_script(_RESTORE)
 
     async def _run(self, script: Any, keys: list[str], args: list[Any]) -> Any:
         try:
@@ -334,14 +361,17 @@ class RedisRoomStore(RoomStore):
             raise StoreUnavailable(type(exc).__name__) from None
         return int(value) if value else 0
 
-    async def heartbeat(self, process_id: str) -> None:
-        """Refresh this process's heartbeat."""
-        try:
-            await self._heartbeat(
-                keys=["sotto:procs", f"sotto:proc:{process_id}"], args=[process_id]
-            )
-        except RedisError as exc:
-            raise StoreUnavailable(type(exc).__name__) from None
+    async def heartbeat(self, process_id: str) -> bool:
+        """Refresh this process's heartbeat; return False if Redis had lost it."""
+        return bool(await self._run(self._heartbeat, [], [process_id]))
+
+    async def restore(self, room_id: str, member: RestoredMember, process_id: str) -> None:
+        """Put a live member back after Redis lost it, and keep the room seq from going back."""
+        meta = json.dumps(member.meta, separators=(",", ":"))
+        args = [room_id, member.member_id, meta, member.generation, member.token_hash]
+        await self._run(
+            self._restore, [], [*args, member.meta["key"], process_id, member.seq_floor]
+        )
 
     async def reap(self) -> list[Reaped]:
         """Remove members of processes silent for longer than ``PRESENCE_TTL``."""

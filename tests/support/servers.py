@@ -109,12 +109,12 @@ class RedisProcess(ManagedProcess):
         wait_for_port(self.port, self.proc, 10, self.log_path)
 
 
-def start_redis() -> RedisProcess:
-    """Start redis-server on a free loopback port."""
+def start_redis(port: int | None = None) -> RedisProcess:
+    """Start redis-server on a loopback port (a free one unless given)."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError("redis-server is not installed (scripts/setup --test installs it)")
-    port = free_port()
+    port = port or free_port()
     log_path = _tempdir() / "redis.log"
     args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
     proc = subprocess.Popen(args, stdout=log_path.open("wb"), stderr=subprocess.STDOUT)
