@@ -56,6 +56,7 @@ class ReceivingChain:
     def __init__(self, epoch: int, index: int, chain_key: bytes) -> None:
         """Start at the (epoch, index, CK_index) the peer sent us."""
         self.epoch = epoch
+        self.first_index = index
         self.next_index = index
         self._ck = chain_key
         self._skipped: OrderedDict[int, bytes] = OrderedDict()

@@ -143,6 +143,8 @@ class RoomSession:
         self._pending: dict[str, tuple[str, int]] = {}
         self._missing: set[int] = set()
         self._unannounced: dict[str, list[str]] = {}
+        # Members who left, kept briefly so their frames still in flight can be read.
+        self._departed: dict[str, tuple[Peer, float]] = {}
         self._failures: deque[float] = deque()
         self._frames: list[dict[str, Any]] = []
         self._events: list[Event] = []
@@ -234,6 +236,12 @@ class RoomSession:
                     if chain is not None:
                         chain.wipe()
                     del peer.expiries[epoch]
+        for mid, (peer, until) in list(self._departed.items()):
+            if now >= until:
+                del self._departed[mid]
+                for held in peer.held_broadcasts:
+                    self._gap(held.seq, "sender_left")
+                peer.wipe()
         self._over_limit(now)
         return self._flush()
 
@@ -245,9 +253,10 @@ class RoomSession:
 
     def wipe(self) -> None:
         """Forget every key and secret this session holds."""
-        for peer in self._peers.values():
+        for peer in [*self._peers.values(), *(p for p, _ in self._departed.values())]:
             peer.wipe()
         self._peers.clear()
+        self._departed.clear()
         self._signer.wipe()
         self._chain.wipe()
         self._pending.clear()
@@ -354,9 +363,7 @@ class RoomSession:
                 continue
             self._emit(MemberLeft(mid))
             rotate = rotate or peer.verified
-            for held in peer.held_broadcasts:
-                self._gap(held.seq, "sender_left")
-            peer.wipe()
+            self._departed[mid] = (peer, self._clock() + OLD_EPOCH_KEEP)
         if rotate:
             self._rotate()
         for mid, meta in joins.items():
@@ -596,6 +603,8 @@ class RoomSession:
                 self._emit(MessageSent(seq))
             return
         peer = self._peers.get(sender)
+        if peer is None and sender in self._departed:
+            peer = self._departed[sender][0]
         if peer is None:
             self._emit(Rejected(sender, "unknown_sender"))
             return
@@ -631,6 +640,10 @@ class RoomSession:
             if env.epoch > max(peer.chains, default=-1):
                 return False
             self._gap(seq, "old_epoch")
+            return True
+        if env.index < chain.first_index:
+            # Sent before the key we were given: not for us (we joined or verified later).
+            self._gap(seq, "before_key")
             return True
         try:
             mk = chain.message_key(env.index)

@@ -446,3 +446,35 @@ def test_text_size_limit() -> None:
         relay.sessions[a].send_text("é" * 8192 + "x")
     relay.run()
     assert relay.texts(b) == [(a, "é" * 8192)]
+
+
+def test_message_overtaken_by_the_senders_leave_is_still_read() -> None:
+    """A broadcast that arrives just after its sender's leave is read (kept 10 s, then wiped)."""
+    relay, (a, b) = room_of(2, seed="overtaken")
+    body = relay.say(a, "last words")
+    relay.queues[b].clear()
+    relay.feed(b, {"type": "presence", "joins": {}, "leaves": {a: relay.meta[a]}})
+    relay.feed(b, {"type": "message", "from": a, "seq": relay.seq, "body": body})
+    assert relay.texts(b) == [(a, "last words")]
+    relay.clock.now += 11
+    relay.tick()
+    relay.broadcast(a, body)
+    relay.run()
+    assert relay.of(b, Rejected)[-1] == Rejected(a, "unknown_sender")
+
+
+def test_message_sent_before_verification_is_a_gap_not_a_forgery() -> None:
+    """A message sealed before the receiver got the key is reported as a gap, never as text."""
+    clock = Clock()
+    relay = Relay(clock, "early-msg")
+    a = relay.join(make_session("early-msg-a", clock))
+    relay.run()
+    b = relay.join(make_session("early-msg-b", clock))
+    relay.run(skip={b})
+    relay.say(a, "too early")
+    relay.run()
+    assert relay.texts(b) == []
+    assert Gap(1, 1, "before_key") in relay.of(b, Gap)
+    relay.say(a, "in time")
+    relay.run()
+    assert relay.texts(b) == [(a, "in time")]
