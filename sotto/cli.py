@@ -57,10 +57,21 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"sotto: error: {message}\n")
 
 
-def _add_common(parser: argparse.ArgumentParser) -> None:
+def _room_command(sub: Any, name: str, help_text: str) -> argparse.ArgumentParser:
+    """A subcommand that works in a room: ROOM, --server, and the shared epilog."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name, help=help_text, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("room", metavar="ROOM", help="the room name (only its hash is sent)")
     parser.add_argument(
         "--server", default=argparse.SUPPRESS, metavar="URL", help="server base URL"
+    )
+    return parser
+
+
+def _add_timeout(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument(
+        "--timeout", type=_positive, default=DEFAULT_TIMEOUT, metavar="SECONDS", help=help_text
     )
 
 
@@ -82,34 +93,10 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     parser.add_argument("--server", default=None, metavar="URL", help="server base URL")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    chat = sub.add_parser(
-        "chat",
-        help="chat interactively (lines from stdin)",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    _add_common(chat)
-    send = sub.add_parser(
-        "send",
-        help="send one message read from stdin, then exit",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    _add_common(send)
-    send.add_argument(
-        "--timeout",
-        type=_positive,
-        default=DEFAULT_TIMEOUT,
-        metavar="SECONDS",
-        help="how long to wait for a peer that proves the password (default 120)",
-    )
-    receive = sub.add_parser(
-        "receive",
-        help="print messages from verified peers, then exit",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    _add_common(receive)
+    _room_command(sub, "chat", "chat interactively (lines from stdin)")
+    send = _room_command(sub, "send", "send one message read from stdin, then exit")
+    _add_timeout(send, "how long to wait for a peer that proves the password (default 120)")
+    receive = _room_command(sub, "receive", "print messages from verified peers, then exit")
     receive.add_argument(
         "--count",
         type=int,
@@ -117,13 +104,7 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
         metavar="N",
         help="how many messages to wait for (default 1)",
     )
-    receive.add_argument(
-        "--timeout",
-        type=_positive,
-        default=DEFAULT_TIMEOUT,
-        metavar="SECONDS",
-        help="how long to wait in all (default 120)",
-    )
+    _add_timeout(receive, "how long to wait in all (default 120)")
     bench = sub.add_parser("bench", help="run the load benchmark (see docs/performance.md)")
     if "bench" in argv:
         try:
