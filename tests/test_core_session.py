@@ -478,3 +478,70 @@ def test_message_sent_before_verification_is_a_gap_not_a_forgery() -> None:
     relay.say(a, "in time")
     relay.run()
     assert relay.texts(b) == [(a, "in time")]
+
+
+def _welcome(relay: Relay, mid: str, *, resumed: bool, you: str | None = None) -> dict[str, Any]:
+    """A welcome as the relay would send it now, for `mid` (or a new id `you`)."""
+    members = {m: dict(v) for m, v in relay.meta.items()}
+    if you is not None:
+        # A fresh membership: the old one has ended and the new id takes its place.
+        members[you] = members.pop(mid)
+    return {
+        "type": "welcome",
+        "v": 1,
+        "you": you or mid,
+        "color": relay.meta[mid]["color"],
+        "members": members,
+        "seq": relay.seq,
+        "resume": "token",
+        "resumed": resumed,
+    }
+
+
+def test_resumed_welcome_keeps_state_and_applies_who_left() -> None:
+    """A resumed welcome keeps keys; a member gone meanwhile is a leave; in-flight steps resend."""
+    relay, (a, b, c) = room_of(3, seed="resumed")
+    session = relay.sessions[a]
+    relay.leave(c)
+    relay.queues[a].clear()
+    frames, events = session.receive(_welcome(relay, a, resumed=True))
+    kinds = [type(e).__name__ for e in events]
+    assert kinds == ["MemberLeft", "KeysRotated", "Joined"]
+    assert events[-1].resumed is True
+    assert [f["to"] for f in frames] == [b]
+    relay.submit(a, frames)
+    relay.say(a, "still here")
+    relay.run()
+    assert relay.texts(b)[-1] == (a, "still here")
+
+
+def test_resume_resends_an_unfinished_handshake_step() -> None:
+    """A handshake step lost with the connection is sent again after a resumed welcome."""
+    clock = Clock()
+    relay = Relay(clock, "resend")
+    ids = [relay.join(make_session(f"resend-{i}", clock)) for i in range(2)]
+    low, high = sorted(ids)
+    relay.drop = lambda to, frame: to == high
+    relay.run()
+    relay.drop = lambda to, frame: False
+    frames, _ = relay.sessions[low].receive(_welcome(relay, low, resumed=True))
+    assert [json.loads(f["body"])["k"] for f in frames] == ["pake1"]
+    relay.submit(low, frames)
+    relay.run()
+    assert [e.member_id for e in relay.of(low, PeerVerified)] == [high]
+
+
+def test_fresh_welcome_after_a_failed_resume_starts_over() -> None:
+    """A fresh welcome with a new id reports the gap, starts a new epoch and redoes handshakes."""
+    relay, (a, b) = room_of(2, seed="fresh")
+    session = relay.sessions[a]
+    relay.say(b, "while away")
+    relay.queues[a].clear()
+    new_id = b64encode(b"\x01" * 16)
+    frames, events = session.receive(_welcome(relay, a, resumed=False, you=new_id))
+    assert Gap(1, 1, "resume_failed") in events
+    assert session.member_id == new_id and session.epoch == 1
+    assert not session.verified_peers()
+    assert set(session.peers) == {b}
+    expected = ["pake1"] if new_id < b else []
+    assert [json.loads(f["body"])["k"] for f in frames] == expected
