@@ -38,6 +38,7 @@ LAYER_MESSAGE = "sotto.message"
 LAYER_PRESENCE = "sotto.presence"
 LAYER_DIRECT = "sotto.direct"
 LAYER_CONTROL = "sotto.control"
+LAYER_BATCH = "sotto.batch"
 # Control events between processes (never sent to clients).
 DROPPED = "dropped"  # a member's connection dropped; its place is held for the grace period
 RESUMED = "resumed"  # a member resumed at a new generation; older connections are replaced
@@ -67,6 +68,8 @@ class Hub:
         self.layer: Any = get_channel_layer() if self.multi_process else None
         self.channel_name = ""
         self._channel_ready = asyncio.Event()
+        self._outbox: dict[str, list[dict[str, Any]]] = {}
+        self._outbox_ready = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
 
@@ -77,6 +80,7 @@ class Hub:
         self._started = True
         if self.multi_process:
             self._spawn(self._listen(), "listen")
+            self._spawn(self._publish_outbox(), "publish")
             self._spawn(self._heartbeat(), "heartbeat")
         self._spawn(self.stats.run(), "stats")
 
@@ -137,9 +141,7 @@ class Hub:
             await room.accept_message(seq, text)
             self._watch_gap(room)
         if self.multi_process:
-            await self._group_send(
-                room_id, {"type": LAYER_MESSAGE, "room": room_id, "seq": seq, "text": text}
-            )
+            await self._group_send(room_id, {"type": LAYER_MESSAGE, "seq": seq, "text": text})
 
     async def publish_presence(self, room_id: str, joins: State, leaves: dict[str, Meta]) -> None:
         """Send a presence diff to every member of the room, here and elsewhere."""
@@ -152,7 +154,6 @@ class Hub:
                 room_id,
                 {
                     "type": LAYER_PRESENCE,
-                    "room": room_id,
                     "joins": joins,
                     "leaves": leaves,
                     "text": text,
@@ -172,17 +173,41 @@ class Hub:
             return True
         if not self.multi_process or to not in room.presence:
             return False
-        await self._group_send(
-            room_id, {"type": LAYER_DIRECT, "room": room_id, "to": to, "text": text}
-        )
+        await self._group_send(room_id, {"type": LAYER_DIRECT, "to": to, "text": text})
         return True
 
-    async def _group_send(self, room_id: str, message: dict[str, Any]) -> None:
-        message["origin"] = self.process_id
-        try:
-            await self.layer.group_send(group_name(room_id), message)
-        except Exception as exc:  # the layer's errors are not one type
-            logger.warning("room %s: channel layer send failed (%s)", room_id, type(exc).__name__)
+    async def _group_send(self, room_id: str, item: dict[str, Any]) -> None:
+        """Queue an item for the other processes; the publisher sends it soon, in order.
+
+        Items for one room queue up while a publish is in flight and leave together as
+        one layer message: under load a publish carries many broadcasts, so the
+        layer's per-publish cost (a locked Redis round trip) is paid once per batch.
+        """
+        queue = self._outbox.get(room_id)
+        if queue is None:
+            queue = self._outbox[room_id] = []
+        queue.append(item)
+        self._outbox_ready.set()
+
+    async def _publish_outbox(self) -> None:
+        """Send queued items to each room's group, one layer message per room and batch."""
+        while True:
+            await self._outbox_ready.wait()
+            self._outbox_ready.clear()
+            outbox, self._outbox = self._outbox, {}
+            for room_id, items in outbox.items():
+                message = {"type": LAYER_BATCH, "room": room_id, "origin": self.process_id}
+                try:
+                    await self.layer.group_send(group_name(room_id), {**message, "items": items})
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # the layer's errors are not one type
+                    logger.warning(
+                        "room %s: channel layer send of %d items failed (%s)",
+                        room_id,
+                        len(items),
+                        type(exc).__name__,
+                    )
 
     async def _wait_for_channel(self, timeout: float = 2.0) -> None:
         """Wait briefly for this process's channel; raise StoreUnavailable without one."""
@@ -226,8 +251,12 @@ class Hub:
 
     async def _handle_layer_message(self, message: dict[str, Any]) -> None:
         room = self.rooms.get(message.get("room", ""))
-        if room is None:
+        if room is None or message.get("type") != LAYER_BATCH:
             return
+        for item in message["items"]:
+            await self._handle_layer_item(room, item)
+
+    async def _handle_layer_item(self, room: LocalRoom, message: dict[str, Any]) -> None:
         kind = message.get("type")
         if kind == LAYER_MESSAGE:
             await room.accept_message(int(message["seq"]), message["text"])
@@ -256,7 +285,7 @@ class Hub:
         if room is not None:
             await self._apply_control(room, event, member_id, gen)
         if self.multi_process:
-            message = {"type": LAYER_CONTROL, "room": room_id, "event": event}
+            message = {"type": LAYER_CONTROL, "event": event}
             await self._group_send(room_id, {**message, "member": member_id, "gen": gen})
 
     # --- drops and resumes (docs/protocol.md section 4.1) ---------------------------
