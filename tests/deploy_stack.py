@@ -8,8 +8,10 @@ is the one docker-compose.yml gives the containers, with loopback addresses.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+import shlex
 import shutil
 import ssl
 import subprocess
@@ -221,19 +223,30 @@ def app_env(postgres: PostgresServer, redis: RedisProcess, static_root: Path) ->
 
 def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """Run ``manage.py`` with ``env`` on top of this process's environment."""
-    return subprocess.run(
+    result = subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=REPO,
         env={**os.environ, **env},
-        check=True,
         capture_output=True,
         text=True,
         timeout=scaled(120),
     )
+    if result.returncode != 0:
+        raise RuntimeError(f"manage.py {args[0]} failed:\n{result.stderr[-4000:]}")
+    return result
 
 
-# The image's command line (Dockerfile CMD), apart from the bind address and port.
-DAPHNE_IMAGE_ARGS = ("--proxy-headers",)
+def image_daphne_args() -> tuple[str, ...]:
+    """Return the daphne flags of the Dockerfile's CMD, minus the bind address and port."""
+    cmd = next(
+        line for line in (REPO / "Dockerfile").read_text().splitlines() if line.startswith("CMD ")
+    )
+    words = shlex.split(json.loads(cmd[4:])[-1])
+    flags = words[words.index("daphne") + 1 : -1]
+    for option in ("--bind", "--port"):
+        index = flags.index(option)
+        del flags[index : index + 2]
+    return tuple(flags)
 
 
 @dataclass
@@ -277,7 +290,7 @@ def start_stack(workers: int = 2) -> Stack:
         manage(env, "migrate", "--noinput", "-v", "0")
         daphnes = []
         for _ in range(workers):
-            daphnes.append(start_daphne(env, extra_args=DAPHNE_IMAGE_ARGS))
+            daphnes.append(start_daphne(env, extra_args=image_daphne_args()))
             started.append(daphnes[-1])
         caddy = start_caddy([f"127.0.0.1:{worker.port}" for worker in daphnes])
     except BaseException:
