@@ -37,6 +37,7 @@ COPY rooms/ rooms/
 COPY presence/ presence/
 COPY frontend/ frontend/
 COPY sotto/ sotto/
+COPY ops/ ops/
 COPY deploy/healthcheck.py deploy/healthcheck.py
 COPY --from=bundles /src/frontend/static/frontend/dist/ frontend/static/frontend/dist/
 

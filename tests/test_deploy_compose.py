@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -197,3 +198,18 @@ def test_dockerfile_copies_only_paths_that_exist() -> None:
             *sources, _ = line.split()[1:]
             for source in sources:
                 assert (REPO / source).exists(), line
+
+
+def test_dockerfile_copies_every_project_package() -> None:
+    """The runtime stage copies each package pyproject.toml ships, so no app is left out."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())
+    packages = {
+        name.rstrip("*") for name in project["tool"]["setuptools"]["packages"]["find"]["include"]
+    }
+    _, python = dockerfile_stages()
+    copied = {
+        line.split()[1].rstrip("/")
+        for line in python
+        if line.startswith("COPY ") and "--from=" not in line
+    }
+    assert packages <= copied, packages - copied
