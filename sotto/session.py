@@ -35,11 +35,8 @@ from Crypto.Random import get_random_bytes
 
 from . import spake2
 from .broadcast import (
-    open_broadcast,
-    parse_broadcast,
     seal_broadcast,
     text_plaintext,
-    verify_broadcast,
 )
 from .constants import (
     ED25519_KEY_LENGTH,
@@ -58,7 +55,6 @@ from .constants import (
     MEMBER_ID_LENGTH,
     NONCE_LENGTH,
     OLD_EPOCH_KEEP,
-    P_TEXT,
     PROTOCOL_VERSION,
     SCALAR_DRAW_LENGTH,
     T_BROADCAST,
@@ -71,7 +67,7 @@ from .constants import (
     T_WELCOME,
 )
 from .encoding import b64decode, b64encode, is_uint, loads_object
-from .errors import EncodingError, ProtocolError, RatchetError, UsageError
+from .errors import EncodingError, ProtocolError, UsageError
 from .events import (
     Event,
     Gap,
@@ -91,18 +87,18 @@ from .events import (
 )
 from .fingerprint import fingerprint
 from .handshake import Handshake, identity
+from .inbox import HOLD, READ, read_broadcast
 from .pairwise import open_direct, pair_key, seal_direct
 from .password import password_scalar
 from .peer import HeldBroadcast, Peer
 from .ratchet import ReceivingChain, SendingChain
 from .roomid import room_id as make_room_id
+from .seqtrack import SeqTracker
 from .signing import SigningKey, check_public_key
 
 logger = logging.getLogger(__name__)
 
 PAKE_KINDS = frozenset({K_PAKE1, K_PAKE2, K_PAKE3, K_PAKE_FAIL})
-# How many reported-missing seqs we remember, so late frames can still fill them.
-MAX_MISSING = 4096
 
 
 def _is_member_id(value: object) -> bool:
@@ -136,12 +132,11 @@ class RoomSession:
         self.public_key = self._signer.public_key
         self.member_id: str | None = None
         self.color: str | None = None
-        self.last_seq = 0
+        self._seqs = SeqTracker()
         self._resume: str | None = None
         self._peers: dict[str, Peer] = {}
         self._chain = SendingChain(0, self._rng(32))
         self._pending: dict[str, tuple[str, int]] = {}
-        self._missing: set[int] = set()
         self._unannounced: dict[str, list[str]] = {}
         # Members who left, kept briefly so their frames still in flight can be read.
         self._departed: dict[str, tuple[Peer, float]] = {}
@@ -155,6 +150,11 @@ class RoomSession:
     def epoch(self) -> int:
         """Our current sender-key epoch."""
         return self._chain.epoch
+
+    @property
+    def last_seq(self) -> int:
+        """The last room seq seen."""
+        return self._seqs.last
 
     @property
     def peers(self) -> dict[str, Peer]:
@@ -174,7 +174,7 @@ class RoomSession:
         }
         if self._resume is not None:
             frame["resume"] = self._resume
-            frame["last_seq"] = self.last_seq
+            frame["last_seq"] = self._seqs.last
         return frame
 
     def receive(self, frame: object) -> Output:
@@ -318,16 +318,15 @@ class RoomSession:
     def _restart(self, you: str, seq: int) -> None:
         """A fresh membership: forget every peer, start a new epoch, report what we missed."""
         if self.member_id is not None:
-            if seq > self.last_seq:
-                self._emit(Gap(self.last_seq + 1, seq, "resume_failed"))
+            if seq > self._seqs.last:
+                self._emit(Gap(self._seqs.last + 1, seq, "resume_failed"))
             for peer in self._peers.values():
                 peer.wipe()
             self._peers.clear()
             self._pending.clear()
             self._new_epoch()
         self.member_id = you
-        self.last_seq = seq
-        self._missing.clear()
+        self._seqs.reset(seq)
 
     def _resume_peers(self, others: dict[str, Any]) -> None:
         """After a resumed welcome: apply who came and went, re-send unfinished steps."""
@@ -569,19 +568,12 @@ class RoomSession:
 
     def _check_seq(self, sender: str, seq: int) -> bool:
         """Account for a room seq: False for a duplicate, else True (reporting any gap)."""
-        if seq <= self.last_seq:
-            if seq in self._missing:
-                self._missing.discard(seq)
-                return True
+        fresh, gap = self._seqs.accept(seq)
+        if not fresh:
             self._emit(Rejected(sender, "replayed"))
-            return False
-        if seq > self.last_seq + 1:
-            self._emit(Gap(self.last_seq + 1, seq - 1, "missing"))
-            self._missing.update(range(max(self.last_seq + 1, seq - MAX_MISSING), seq))
-            while len(self._missing) > MAX_MISSING:
-                self._missing.discard(min(self._missing))
-        self.last_seq = seq
-        return True
+        elif gap is not None:
+            self._emit(Gap(gap[0], gap[1], "missing"))
+        return fresh
 
     def _on_message(self, frame: dict[str, Any]) -> None:
         sender, seq, body = frame.get("from"), frame.get("seq"), frame.get("body")
@@ -619,50 +611,15 @@ class RoomSession:
 
     def _try_open(self, peer: Peer, seq: int, body: str) -> bool:
         """Open a broadcast from a peer; False means it must wait (sender or key not ready)."""
-        try:
-            env = parse_broadcast(body)
-        except EncodingError:
-            self._emit(Rejected(peer.member_id, "malformed"))
-            return True
-        if peer.failed:
-            self._emit(Rejected(peer.member_id, "unverified_sender"))
-            self._gap(seq, "sender_unverified")
-            return True
-        if not peer.verified:
+        verdict = read_broadcast(peer, body, self.room_id)
+        if verdict.action == HOLD:
             return False
-        try:
-            verify_broadcast(env, peer.public_key, self.room_id, peer.member_id)
-        except ProtocolError:
-            self._emit(Rejected(peer.member_id, "bad_signature"))
-            return True
-        chain = peer.chains.get(env.epoch)
-        if chain is None:
-            if env.epoch > max(peer.chains, default=-1):
-                return False
-            self._gap(seq, "old_epoch")
-            return True
-        if env.index < chain.first_index:
-            # Sent before the key we were given: not for us (we joined or verified later).
-            self._gap(seq, "before_key")
-            return True
-        try:
-            mk = chain.message_key(env.index)
-        except RatchetError:
-            late = env.index < chain.next_index
-            self._emit(Rejected(peer.member_id, "replayed" if late else "too_far_ahead"))
-            return True
-        try:
-            plain = open_broadcast(env, mk, self.room_id, peer.member_id)
-        except ProtocolError:
-            self._emit(Rejected(peer.member_id, "bad_ciphertext"))
-            return True
-        chain.consume(env.index)
-        text, ts = plain.get("body"), plain.get("ts")
-        if plain.get("t") == P_TEXT:
-            if isinstance(text, str) and isinstance(ts, int) and not isinstance(ts, bool):
-                self._emit(MessageReceived(peer.member_id, text, ts, seq, False))
-            else:
-                self._emit(Rejected(peer.member_id, "malformed"))
+        if verdict.action == READ:
+            self._emit(MessageReceived(peer.member_id, verdict.text, verdict.ts, seq, False))
+        if verdict.reject is not None:
+            self._emit(Rejected(peer.member_id, verdict.reject))
+        if verdict.gap is not None:
+            self._gap(seq, verdict.gap)
         return True
 
     # ----- errors -----------------------------------------------------------------------

@@ -1,0 +1,75 @@
+"""Reading one broadcast from a peer: every check in order, ending in a single verdict."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .broadcast import open_broadcast, parse_broadcast, verify_broadcast
+from .constants import P_TEXT
+from .errors import EncodingError, ProtocolError, RatchetError
+from .peer import Peer
+
+# Verdict actions.
+READ = "read"  # a text to show
+HOLD = "hold"  # wait for the sender's verification or key
+DROP = "drop"  # unreadable: report `reject` as Rejected and/or `gap` as a Gap
+SKIP = "skip"  # opened fine, but of a kind this version ignores
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What to do with a broadcast: the action, what to report, and the text if read."""
+
+    action: str
+    reject: str | None = None
+    gap: str | None = None
+    text: str = ""
+    ts: int = 0
+
+
+def _rejected(reason: str) -> Verdict:
+    """Forged, replayed, tampered or malformed."""
+    return Verdict(DROP, reject=reason)
+
+
+def _gap(reason: str) -> Verdict:
+    """Genuine as far as we can tell, but not readable by us."""
+    return Verdict(DROP, gap=reason)
+
+
+def read_broadcast(peer: Peer, body: str, room_id: str) -> Verdict:
+    """Check and open a broadcast body from peer; chain state changes only on success."""
+    try:
+        env = parse_broadcast(body)
+    except EncodingError:
+        return _rejected("malformed")
+    if peer.failed:
+        return Verdict(DROP, reject="unverified_sender", gap="sender_unverified")
+    if not peer.verified:
+        return Verdict(HOLD)
+    try:
+        verify_broadcast(env, peer.public_key, room_id, peer.member_id)
+    except ProtocolError:
+        return _rejected("bad_signature")
+    chain = peer.chains.get(env.epoch)
+    if chain is None:
+        newer = env.epoch > max(peer.chains, default=-1)
+        return Verdict(HOLD) if newer else _gap("old_epoch")
+    if env.index < chain.first_index:
+        # Sealed before the key we were given: sent between our join and our handshake.
+        return _gap("before_key")
+    try:
+        mk = chain.message_key(env.index)
+    except RatchetError:
+        return _rejected("replayed" if env.index < chain.next_index else "too_far_ahead")
+    try:
+        plain = open_broadcast(env, mk, room_id, peer.member_id)
+    except ProtocolError:
+        return _rejected("bad_ciphertext")
+    chain.consume(env.index)
+    if plain.get("t") != P_TEXT:
+        return Verdict(SKIP)
+    text, ts = plain.get("body"), plain.get("ts")
+    if not isinstance(text, str) or not isinstance(ts, int) or isinstance(ts, bool):
+        return _rejected("malformed")
+    return Verdict(READ, text=text, ts=ts)
