@@ -20,6 +20,7 @@ from .client import Client, Closed, describe_connect_error
 from .constants import MAX_TEXT_BYTES, REASON_WRONG_PASSWORD
 from .errors import RefusedByServer, SottoError, TimedOut, UsageError, WrongPasswordError
 from .events import Event, MessageReceived, MessageSent, PeerFailed, PeerVerified, ServerError
+from .peer import Peer
 from .session import RoomSession
 
 EXIT_OK = 0
@@ -32,6 +33,8 @@ EXIT_REFUSED = 5
 DEFAULT_SERVER = "http://127.0.0.1:8000"
 DEFAULT_TIMEOUT = 120.0
 ECHO_TIMEOUT = 30.0
+# After the first peer verifies, how long `send` waits for the others present to verify too.
+SETTLE_SECONDS = 2.0
 
 EPILOG = f"""\
 The password comes from the environment variable SOTTO_PASSWORD or, if that is
@@ -208,6 +211,7 @@ async def cmd_send(args: argparse.Namespace, password: str) -> int:
                 await waiter.next("a peer that knows the password")
             except TimedOut:
                 raise TimedOut(f"no peer proved the password within {args.timeout:g} s") from None
+        await _settle(waiter)
         client.send_text(text)
         waiter.deadline = max(waiter.deadline, waiter.loop.time() + ECHO_TIMEOUT)
         while not isinstance(await waiter.next("the server to confirm the message"), MessageSent):
@@ -215,6 +219,23 @@ async def cmd_send(args: argparse.Namespace, password: str) -> int:
         return EXIT_OK
     finally:
         await client.close()
+
+
+async def _settle(waiter: Waiter) -> None:
+    """Give handshakes still running with other present members a moment to finish too."""
+    deadline = waiter.deadline
+    waiter.deadline = min(deadline, waiter.loop.time() + SETTLE_SECONDS)
+    try:
+        while any(_unsettled(p) for p in waiter.client.session.peers.values()):
+            await waiter.next("the other handshakes")
+    except TimedOut:
+        pass
+    waiter.deadline = deadline
+
+
+def _unsettled(peer: Peer) -> bool:
+    """True while a handshake with this peer may still verify."""
+    return not (peer.verified or peer.failed or peer.not_answering or peer.refused)
 
 
 def _write_text(text: str) -> None:

@@ -154,3 +154,17 @@ async def test_eavesdropper_in_the_room_sees_no_secret(embedded_server: Any) -> 
         for blob in decodings(frame):
             for needle in needles:
                 assert needle not in blob
+
+
+async def test_send_reaches_every_receiver_present(embedded_server: Any) -> None:
+    """`send` waits for the handshakes with everyone present, so each receiver gets the text."""
+    room, password, secret = fresh()
+    url = embedded_server.http_url
+    args = ["receive", room, "--server", url, "--timeout", str(scaled(30))]
+    receivers = [asyncio.create_task(run_sotto(args, password)) for _ in range(3)]
+    await asyncio.sleep(0.5)
+    sent = await run_sotto(["send", room, "--server", url], password, secret)
+    assert sent.code == 0, sent.stderr
+    for task in receivers:
+        result = await task
+        assert (result.code, result.stdout) == (0, secret + "\n"), result.stderr
