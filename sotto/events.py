@@ -62,7 +62,10 @@ class PeerNotAnswering:
 
 @dataclass(frozen=True)
 class MessageReceived:
-    """A decrypted message whose signature checked; `own` marks the echo of our own."""
+    """A decrypted message whose signature checked; `own` marks the echo of our own.
+
+    Our own echo gives MessageReceived(own=True) followed by MessageSent(seq).
+    """
 
     kind: ClassVar[str] = "message_received"
     sender: str
@@ -82,7 +85,14 @@ class MessageSent:
 
 @dataclass(frozen=True)
 class Gap:
-    """Messages first_seq..last_seq are missing or were dropped unread, for `reason`."""
+    """Messages first_seq..last_seq are missing or were dropped unread, for `reason`.
+
+    Reasons: "missing" (seq jumped), "key_missing" (held 30 s, no sender key came),
+    "held_overflow" (over 256 held from one sender), "sender_left" (left before its
+    key came), "sender_unverified" (its handshake failed), "old_epoch" (that epoch's
+    keys are deleted), "before_key" (sealed before the key we were given),
+    "resume_failed" (a fresh welcome replaced our membership).
+    """
 
     kind: ClassVar[str] = "gap"
     first_seq: int
@@ -100,7 +110,13 @@ class KeysRotated:
 
 @dataclass(frozen=True)
 class Rejected:
-    """A forged, replayed, tampered or malformed frame was dropped."""
+    """A forged, replayed, tampered or malformed frame was dropped.
+
+    Reasons: "bad_frame", "unknown_frame" (server frames; member_id None),
+    "bad_member", "bad_key", "unknown_sender", "too_many_held", "malformed",
+    "unverified_sender", "bad_direct", "replayed", "bad_signature",
+    "too_far_ahead", "bad_ciphertext".
+    """
 
     kind: ClassVar[str] = "rejected"
     member_id: str | None
