@@ -137,3 +137,10 @@ def test_password_is_never_an_argument() -> None:
     for command in ("send", "receive", "chat"):
         with pytest.raises(SystemExit):
             build_parser([command]).parse_args([command, "room", "--password", "x"])
+
+
+def test_console_script_runs() -> None:
+    """The installed `sotto` console script (scripts/setup installs it) runs the same CLI."""
+    script = os.path.join(os.path.dirname(sys.executable), "sotto")
+    result = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0 and "exit codes:" in result.stdout
