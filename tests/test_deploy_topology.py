@@ -7,9 +7,11 @@ protocol over wss through the proxy, trusting only Caddy's internal root.
 
 from __future__ import annotations
 
+import asyncio
 import http.server
 import json
 import os
+import secrets
 import shutil
 import ssl
 import subprocess
@@ -25,7 +27,7 @@ import websockets
 
 from sotto.roomid import room_id as room_id_of
 from tests.deploy_stack import DOMAIN, Stack, start_caddy, start_stack
-from tests.support.servers import REPO, start_daphne
+from tests.support.servers import REPO, scaled, start_daphne
 from tests.support.wsclient import RawClient
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
@@ -224,3 +226,43 @@ def test_proxy_replaces_forwarded_headers_sent_by_a_client() -> None:
         caddy.stop()
         shutil.rmtree(caddy.home, ignore_errors=True)
         echo.shutdown()
+
+
+async def run_sotto(args: list[str], env: dict[str, str], stdin: str = "") -> tuple[int, str, str]:
+    """Run the `sotto` command with ``env`` and return its exit code, stdout and stderr."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "sotto",
+        *args,
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(stdin.encode()), scaled(60))
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_sotto_command_exchanges_a_secret_through_the_proxy(stack: Stack) -> None:
+    """`sotto send` and `sotto receive` over https, trusting the internal CA via SSL_CERT_FILE."""
+    token = secrets.token_hex(6)
+    room, secret = f"deploy cli {token}", f"the secret is {token}"
+    env = {k: v for k, v in os.environ.items() if k != "SOTTO_SERVER"}
+    env.update({"SOTTO_PASSWORD": f"pw-{token}", "SSL_CERT_FILE": str(stack.caddy.root_ca)})
+    server = ["--server", stack.caddy.base_url, "--timeout", str(scaled(30))]
+    receiver = asyncio.create_task(run_sotto(["receive", room, *server], env))
+    await asyncio.sleep(0.3)
+    sent = await run_sotto(["send", room, *server], env, secret)
+    received = await receiver
+    assert sent == (0, "", "")
+    assert received == (0, secret + "\n", "")
+    for worker in stack.workers:
+        for needle in (room, secret, env["SOTTO_PASSWORD"]):
+            assert needle not in worker.log_text()
