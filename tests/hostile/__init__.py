@@ -1,0 +1,1 @@
+"""Test helpers that play the attacker: a malicious relay, an impostor member, secret needles."""
