@@ -21,8 +21,9 @@ from collections.abc import Iterator
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
+from frontend.bundles import MANIFEST_PATH
 from sotto.roomid import room_id as room_id_of
 from tests.browser_support import TIMEOUT_MS, launch
 from tests.deploy_stack import DOMAIN, Stack, manage, start_stack
@@ -113,6 +114,31 @@ def assert_no_secrets(text: str, where: str) -> None:
         assert secret not in text, f"{where} contains {secret!r}"
 
 
+def open_pinned_page(playwright: Playwright, stack: Stack) -> tuple[Browser, Page, list[str]]:
+    """Launch Chromium trusting only the proxy's key; return it, a page and its CSP refusals."""
+    pin = leaf_spki_pin(stack)
+    browser = launch(playwright.chromium, [f"--ignore-certificate-errors-spki-list={pin}"])
+    context = browser.new_context()
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    refusals: list[str] = []
+    page.on("console", lambda msg: refusals.append(msg.text) if "Refused" in msg.text else None)
+    page.on("pageerror", lambda error: refusals.append(f"page error: {error}"))
+    return browser, page, refusals
+
+
+@pytest.mark.skipif(not MANIFEST_PATH.exists(), reason="bundles not built (npm run build)")
+def test_the_page_loads_in_production_through_the_proxy(stack: Stack) -> None:
+    """With DEBUG off, hashed static files and the proxy, the page starts with no CSP refusal."""
+    with sync_playwright() as playwright:
+        browser, page, refusals = open_pinned_page(playwright, stack)
+        response = page.goto(f"{stack.caddy.base_url}/")
+        assert response is not None and response.status == 200
+        expect(page.locator("#app")).to_have_attribute("data-state", "entrance")
+        browser.close()
+    assert refusals == []
+
+
 def test_admin_after_a_chat_shows_counts_and_no_content(stack: Stack) -> None:
     """The operator logs in through the proxy and sees the room's counts and totals, no content."""
     room_id = room_id_of(ROOM_NAME)
@@ -120,17 +146,8 @@ def test_admin_after_a_chat_shows_counts_and_no_content(stack: Stack) -> None:
     clients, sent_bytes = loop.run_until_complete(chat(stack))
     try:
         wait_for_flush(stack, room_id, len(BODIES))
-        pin = leaf_spki_pin(stack)
         with sync_playwright() as playwright:
-            browser = launch(playwright.chromium, [f"--ignore-certificate-errors-spki-list={pin}"])
-            context = browser.new_context()
-            context.set_default_timeout(TIMEOUT_MS)
-            page = context.new_page()
-            refusals: list[str] = []
-            page.on(
-                "console",
-                lambda msg: refusals.append(msg.text) if "Refused" in msg.text else None,
-            )
+            browser, page, refusals = open_pinned_page(playwright, stack)
             seen: list[str] = []
 
             page.goto(f"{stack.caddy.base_url}/admin/")
