@@ -4,7 +4,10 @@
  * one frame at a time, with hooks to drop or alter frames on the way.
  */
 
+import { EVENT } from "../../frontend/js/core/constants.js";
 import { b64encode } from "../../frontend/js/core/encoding.js";
+import { RoomSession } from "../../frontend/js/core/session.js";
+import { manualClock, seededRandom } from "./support.mjs";
 
 export class Relay {
   /**
@@ -37,6 +40,32 @@ export class Relay {
     this.queue.push({ to: id, frame: { type: "welcome", v: 1, you: id, color, members,
       seq: this.seq, resume: b64encode(this.random(16)), resumed: false } });
     this.toOthers(id, { type: "presence", joins: { [id]: meta }, leaves: {} });
+    await this.pump();
+    return id;
+  }
+
+  /** A member's connection blipped and it resumed: a resumed welcome, nobody else notices. */
+  async resume(id) {
+    const { session, meta } = this.members.get(id);
+    const members = Object.fromEntries([...this.members].map(([k, v]) => [k, v.meta]));
+    const token = session.joinFrame().resume;
+    this.queue.push({ to: id, frame: { type: "welcome", v: 1, you: id, color: meta.color,
+      members, seq: this.seq, resume: token, resumed: true } });
+    await this.pump();
+  }
+
+  /** A resume that failed: the member comes back under a new id, the others see leave + join. */
+  async rejoin(oldId) {
+    const { session, meta: oldMeta } = this.members.get(oldId);
+    this.members.delete(oldId);
+    const id = b64encode(this.random(16));
+    const meta = { ...oldMeta, joined_at: this.now() };
+    this.members.set(id, { session, meta });
+    this.events.set(id, this.events.get(oldId));
+    const members = Object.fromEntries([...this.members].map(([k, v]) => [k, v.meta]));
+    this.queue.push({ to: id, frame: { type: "welcome", v: 1, you: id, color: meta.color,
+      members, seq: this.seq, resume: b64encode(this.random(16)), resumed: false } });
+    this.toOthers(id, { type: "presence", joins: { [id]: meta }, leaves: { [oldId]: oldMeta } });
     await this.pump();
     return id;
   }
@@ -117,3 +146,18 @@ export class Relay {
     }
   }
 }
+
+/** A relay and a clock shared by sessions made with `member`. */
+export function room(label) {
+  const now = manualClock();
+  const relay = new Relay(seededRandom(`${label} relay`), now);
+  const member = async (name, password = "correct horse", id = undefined) => {
+    const session = await RoomSession.create({ roomName: "Kitchen", password,
+      random: seededRandom(`${label} ${name}`), now });
+    return relay.join(session, id);
+  };
+  return { now, relay, member };
+}
+
+/** The (sender, text) pairs a member was shown. */
+export const texts = (relay, id) => relay.kinds(id, EVENT.MESSAGE_RECEIVED).map((e) => [e.sender, e.text]);

@@ -9,7 +9,9 @@ import {
 import {
   b64decode, b64encode, parseJsonObject, toJson, utf8,
 } from "../../frontend/js/core/encoding.js";
-import { EncodingError, InvalidShare, SottoError, UsageError } from "../../frontend/js/core/errors.js";
+import {
+  EncodingError, InvalidShare, SottoError, UsageError,
+} from "../../frontend/js/core/errors.js";
 import { fingerprint } from "../../frontend/js/core/fingerprint.js";
 import { Handshake, STATE } from "../../frontend/js/core/handshake.js";
 import { pad } from "../../frontend/js/core/padding.js";
@@ -212,7 +214,7 @@ const CHECKS = {
   },
 };
 
-/** Assert that two AES-GCM keys are the same key by sealing under one and opening with the other. */
+/** Assert two AES-GCM keys are one key: seal under one, open with the other. */
 async function assertSameAesKey(key, raw) {
   const probe = await PairChannel.fromRawKeys("r", "a", "b", raw, raw);
   const body = parseJsonObject(await probe.seal({ probe: 1 }, new Uint8Array(12)));

@@ -61,21 +61,39 @@ export const EVENT = Object.freeze({
   HANDSHAKE_REFUSED: "handshake_refused",
 });
 
-/** Reasons carried by PeerFailed, Gap and Rejected events. */
-export const REASON = Object.freeze({
+/** PeerFailed reasons. */
+export const FAIL_REASON = Object.freeze({
   WRONG_PASSWORD: "wrong_password",
   INVALID_SHARE: "invalid_share",
-  MISSING: "missing",
-  EXPIRED: "expired",
-  NOT_RESUMED: "not_resumed",
+});
+
+/** Rejected reasons (the same strings as sotto/session.py). */
+export const REJECT = Object.freeze({
   BAD_FRAME: "bad_frame",
-  BAD_SIGNATURE: "bad_signature",
-  DECRYPT_FAILED: "decrypt_failed",
-  REPLAY: "replay",
+  UNKNOWN_FRAME: "unknown_frame",
+  BAD_MEMBER: "bad_member",
+  BAD_KEY: "bad_key",
   UNKNOWN_SENDER: "unknown_sender",
-  UNVERIFIED: "unverified",
-  TOO_FAR: "too_far",
-  BAD_PADDING: "bad_padding",
+  TOO_MANY_HELD: "too_many_held",
+  MALFORMED: "malformed",
+  UNVERIFIED_SENDER: "unverified_sender",
+  BAD_DIRECT: "bad_direct",
+  REPLAYED: "replayed",
+  TOO_FAR_AHEAD: "too_far_ahead",
+  BAD_SIGNATURE: "bad_signature",
+  BAD_CIPHERTEXT: "bad_ciphertext",
+});
+
+/** Gap reasons (the same strings as sotto/session.py). */
+export const GAP = Object.freeze({
+  MISSING: "missing",
+  RESUME_FAILED: "resume_failed",
+  KEY_MISSING: "key_missing",
+  SENDER_LEFT: "sender_left",
+  SENDER_UNVERIFIED: "sender_unverified",
+  OLD_EPOCH: "old_epoch",
+  HELD_OVERFLOW: "held_overflow",
+  BEFORE_KEY: "before_key",
 });
 
 /** Sizes in bytes. */
@@ -121,6 +139,7 @@ export const LIMIT = Object.freeze({
   MAX_SKIPPED_KEYS: 2000,
   FAILURES_PER_WINDOW: 5,
   FAILURE_WINDOW_MS: 60000,
+  MAX_MISSING: 4096,
 });
 
 /** SPAKE2 constants M and N for P-256 (RFC 9382 section 6), SEC1 compressed hex. */

@@ -11,9 +11,9 @@ function event(kind, fields) {
   return Object.freeze({ kind, ...fields });
 }
 
-/** Our welcome arrived. `members` maps every member id (us included) to {color, key, joinedAt}. */
-export const joined = (memberId, color, members) =>
-  event(EVENT.JOINED, { memberId, color, members });
+/** Our welcome arrived: our id and colour, every other member (id -> colour), resumed or not. */
+export const joined = (memberId, color, members, resumed) =>
+  event(EVENT.JOINED, { memberId, color, members, resumed });
 /** Someone joined the room. */
 export const memberJoined = (memberId, color) => event(EVENT.MEMBER_JOINED, { memberId, color });
 /** Someone left the room. */
@@ -58,6 +58,19 @@ export class Output {
   /** @param {Readonly<{kind: string}>} e */
   emit(e) {
     this.events.push(e);
+  }
+
+  /**
+   * Report one lost seq, merged into the previous event when that is a Gap of the same
+   * reason ending just before it (as sotto/session.py does).
+   * @param {number} seq
+   * @param {string} reason
+   */
+  gapAt(seq, reason) {
+    const last = this.events[this.events.length - 1];
+    if (last && last.kind === EVENT.GAP && last.reason === reason && last.lastSeq + 1 === seq) {
+      this.events[this.events.length - 1] = gap(last.firstSeq, seq, reason);
+    } else this.emit(gap(seq, seq, reason));
   }
 
   /** The {frames, events} pair handed to the shell. */

@@ -1,18 +1,17 @@
 /**
  * The per-peer SPAKE2 handshake of section 5 as a state machine.
  *
- * Theory of operation: the member whose id sorts lower is A. A calls `start` and sends
- * pake1 {pA}; B answers pake2 {pB, cB}; A checks cB and sends pake3 {cA} (or pake_fail);
- * B checks cA (or sends pake_fail). Each step that waits has a 10 s deadline; `tick`
- * turns a missed deadline into "not answering" and returns the machine to IDLE, so A
- * can start again. A verified machine ignores everything; a failed one accepts a new
- * pake1 (B) or `start` (A). B answers a repeated identical pake1 with the same pake2, so
- * re-sending a step after a resume never splits the two sides' keys. Frames that do not fit the state are ignored. The table
- * TRANSITIONS below says which (state, kind) pairs do anything at all.
+ * Theory of operation (as sotto/handshake.py): the member whose id sorts lower is A.
+ * A calls `start` and sends pake1 {pA}; B answers pake2 {pB, cB}; A checks cB and sends
+ * pake3 {cA} (or pake_fail); B checks cA (or sends pake_fail). Each waiting step has a
+ * 10 s deadline; `timedOut` reports a missed one once, but a late answer to the step
+ * still outstanding is still accepted. A verified machine ignores everything; a failed
+ * one accepts a new pake1 (B) or `start` (A). Bodies that do not fit the state are
+ * ignored: the table TRANSITIONS says which (role, state, kind) triples act at all.
  * @module core/handshake
  */
 
-import { DIRECT_KIND, LIMIT, REASON, SIZE } from "./constants.js";
+import { DIRECT_KIND, FAIL_REASON, LIMIT, SIZE } from "./constants.js";
 import { b64decode, b64encode, toJson, utf8 } from "./encoding.js";
 import { EncodingError, InvalidShare, UsageError } from "./errors.js";
 import { identity, randomScalar, ROLE, Spake2, verifyConfirmation } from "./spake2.js";
@@ -75,15 +74,24 @@ export class Handshake {
     /** @private @type {Uint8Array|null} */ this.expected = null;
     /** @private @type {Uint8Array|null} */ this.tt = null;
     /** @private @type {Uint8Array|null} */ this.Ke = null;
-    /** @private @type {string|null} the pA we answered, and our answer */
-    this.answered = null;
-    /** @private @type {string|null} */ this.pake2 = null;
+    /** @type {string|null} the last body we sent, re-sent after a resume */
+    this.lastBody = null;
   }
 
   /** @private */
   newSpake(random) {
     return new Spake2(this.role, this.w, this.ids[0], this.ids[1], this.aad,
       randomScalar(random));
+  }
+
+  /**
+   * True if a body of this kind is acted on in the current state.
+   * @param {unknown} kind
+   * @returns {boolean}
+   */
+  accepts(kind) {
+    const allowed = TRANSITIONS[this.role][this.state] ?? [];
+    return typeof kind === "string" && allowed.includes(kind);
   }
 
   /**
@@ -94,10 +102,11 @@ export class Handshake {
    */
   start(random, now) {
     if (this.role !== ROLE.A) throw new UsageError("only A sends pake1");
-    if (this.state === STATE.VERIFIED) throw new UsageError("already verified");
+    this.clear();
     this.spake = this.newSpake(random);
     this.setState(STATE.WAIT_PAKE2, now);
-    return toJson({ k: DIRECT_KIND.PAKE1, pA: b64encode(this.spake.share) });
+    this.lastBody = toJson({ k: DIRECT_KIND.PAKE1, pA: b64encode(this.spake.share) });
+    return this.lastBody;
   }
 
   /**
@@ -108,51 +117,49 @@ export class Handshake {
    * @returns {Promise<Step>}
    */
   async receive(body, random, now) {
-    const allowed = TRANSITIONS[this.role][this.state] || [];
     const kind = /** @type {string} */ (body.k);
-    if (!allowed.includes(kind)) return { reply: null, outcome: "ignored" };
+    if (!this.accepts(kind)) return { reply: null, outcome: "ignored" };
     try {
-      if (kind === DIRECT_KIND.PAKE_FAIL) return this.fail(REASON.WRONG_PASSWORD, false);
+      if (kind === DIRECT_KIND.PAKE_FAIL) return this.fail(FAIL_REASON.WRONG_PASSWORD, false);
       if (kind === DIRECT_KIND.PAKE1) return await this.onPake1(body, random, now);
       if (kind === DIRECT_KIND.PAKE2) return await this.onPake2(body);
       return await this.onPake3(body);
     } catch (err) {
-      if (err instanceof InvalidShare) return this.fail(REASON.INVALID_SHARE, true);
-      if (err instanceof EncodingError) return this.fail(REASON.INVALID_SHARE, true);
+      if (err instanceof InvalidShare) return this.fail(FAIL_REASON.INVALID_SHARE, true);
+      if (err instanceof EncodingError) return this.fail(FAIL_REASON.INVALID_SHARE, true);
       throw err;
     }
   }
 
   /** @private */
   async onPake1(body, random, now) {
-    if (this.state === STATE.WAIT_PAKE3 && body.pA === this.answered) {
-      // The same pake1 again (A re-sent it after a resume): the same answer, no restart.
-      return { reply: this.pake2, outcome: "waiting" };
-    }
-    const pA = b64decode(body.pA);
+    const pA = b64decode(body.pA, SIZE.SHARE);
     this.spake = this.newSpake(random);
     const keys = await this.spake.finish(pA);
     this.keep(keys);
     this.setState(STATE.WAIT_PAKE3, now);
-    this.answered = /** @type {string} */ (body.pA);
-    this.pake2 = toJson({ k: DIRECT_KIND.PAKE2, pB: b64encode(this.spake.share),
+    this.lastBody = toJson({ k: DIRECT_KIND.PAKE2, pB: b64encode(this.spake.share),
       cB: b64encode(keys.ourMac) });
-    return { reply: this.pake2, outcome: "waiting" };
+    return { reply: this.lastBody, outcome: "waiting" };
   }
 
   /** @private */
   async onPake2(body) {
-    const pB = b64decode(body.pB);
+    const pB = b64decode(body.pB, SIZE.SHARE);
+    const cB = b64decode(body.cB, SIZE.MAC);
     const keys = await /** @type {Spake2} */ (this.spake).finish(pB);
     this.keep(keys);
-    if (!(await this.confirm(body.cB))) return this.fail(REASON.WRONG_PASSWORD, true);
+    if (!(await this.confirm(cB))) return this.fail(FAIL_REASON.WRONG_PASSWORD, true);
     const reply = toJson({ k: DIRECT_KIND.PAKE3, cA: b64encode(keys.ourMac) });
-    return { ...this.verified(), reply };
+    const done = this.verified();
+    this.lastBody = reply;
+    return { ...done, reply };
   }
 
   /** @private */
   async onPake3(body) {
-    if (!(await this.confirm(body.cA))) return this.fail(REASON.WRONG_PASSWORD, true);
+    const cA = b64decode(body.cA, SIZE.MAC);
+    if (!(await this.confirm(cA))) return this.fail(FAIL_REASON.WRONG_PASSWORD, true);
     return this.verified();
   }
 
@@ -163,16 +170,10 @@ export class Handshake {
     this.Ke = keys.Ke;
   }
 
-  /** @private check the peer's MAC; a malformed one simply does not verify */
-  async confirm(mac) {
-    let bytes;
-    try {
-      bytes = b64decode(mac, SIZE.MAC);
-    } catch {
-      return false;
-    }
-    return verifyConfirmation(/** @type {Uint8Array} */ (this.expected),
-      bytes, /** @type {Uint8Array} */ (this.tt));
+  /** @private check the peer's MAC in constant time */
+  confirm(mac) {
+    return verifyConfirmation(/** @type {Uint8Array} */ (this.expected), mac,
+      /** @type {Uint8Array} */ (this.tt));
   }
 
   /** @private */
@@ -190,14 +191,13 @@ export class Handshake {
     this.clear();
     this.state = STATE.FAILED;
     this.deadline = null;
+    this.lastBody = null;
     return { reply: tellPeer ? PAKE_FAIL_BODY : null, outcome: /** @type {const} */ ("failed"),
       reason };
   }
 
   /** @private */
   clear() {
-    this.answered = null;
-    this.pake2 = null;
     this.spake = null;
     this.expected = null;
     this.tt = null;
@@ -211,16 +211,20 @@ export class Handshake {
   }
 
   /**
-   * True when we wait for a step whose deadline has passed; the machine returns to IDLE.
+   * True, once, when the outstanding step's deadline has passed (the state is kept, so a
+   * late answer still counts).
    * @param {number} now ms
    * @returns {boolean}
    */
-  expire(now) {
+  timedOut(now) {
     if (this.deadline === null || now < this.deadline) return false;
-    this.clear();
-    this.state = STATE.IDLE;
     this.deadline = null;
     return true;
+  }
+
+  /** True while a step is outstanding. */
+  get inProgress() {
+    return this.state === STATE.WAIT_PAKE2 || this.state === STATE.WAIT_PAKE3;
   }
 
   /** True once the peer proved the password. */

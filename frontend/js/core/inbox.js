@@ -1,164 +1,207 @@
 /**
- * Room messages (section 6): sealing our text, the seq order and gaps, our own echo,
- * opening peers' broadcasts, and holding those whose key has not arrived (30 s, 256 each).
+ * Room messages (section 6), as the group-message part of sotto/session.py: sealing our
+ * text, room seq bookkeeping (duplicates refused, gaps reported, late fillers of a
+ * reported gap accepted), our own echo, and opening peers' broadcasts in the order
+ * sender verified -> signature -> epoch key -> ratchet -> tag, holding those that wait.
  * @module core/inbox
  */
 
-import { FRAME, LIMIT, MSG_TYPE, REASON, SIZE } from "./constants.js";
+import { FRAME, GAP, LIMIT, MSG_TYPE, REJECT, SIZE } from "./constants.js";
 import {
   checkSignature, openBroadcast, parseBroadcast, sealBroadcast, textPlaintext,
 } from "./broadcast.js";
 import { isUint, utf8 } from "./encoding.js";
 import * as ev from "./events.js";
-import { AuthenticationError, ProtocolError, RatchetError, UsageError } from "./errors.js";
+import { EncodingError, ProtocolError, RatchetError, UsageError } from "./errors.js";
+
+/** @typedef {import("./session.js").SessionState} SessionState */
+/** @typedef {import("./peers.js").Peer} Peer */
+/** @typedef {import("./events.js").Output} Output */
 
 /**
  * Seal one text as a `broadcast` frame and remember its body to recognise the echo.
- * @param {import("./session.js").SessionState} s
+ * @param {SessionState} s
  * @param {string} text
- * @param {import("./events.js").Output} out
+ * @param {Output} out
  */
 export async function sealText(s, text, out) {
   if (s.memberId === null) throw new UsageError("Not in the room yet.");
   if (typeof text !== "string") throw new UsageError("A message must be text.");
-  if (utf8(text).length > SIZE.MAX_TEXT) throw new UsageError("The message is too long.");
-  const ts = s.now();
-  const { index, key } = await s.group.own.next();
+  if (utf8(text).length > SIZE.MAX_TEXT) {
+    throw new UsageError(`A message holds at most ${SIZE.MAX_TEXT} bytes.`);
+  }
+  const ts = Math.floor(s.now());
+  const { index, key } = await s.chain.next();
   const body = await sealBroadcast({ roomId: s.roomId, senderId: s.memberId,
-    epoch: s.group.epoch, index, key, signer: s.signer, plaintext: textPlaintext(text, ts),
+    epoch: s.chain.epoch, index, key, signer: s.signer, plaintext: textPlaintext(text, ts),
     nonce: s.random(SIZE.NONCE) });
   s.pending.set(body, { text, ts });
   out.send({ type: FRAME.BROADCAST, body });
 }
 
 /**
- * Handle a `message` frame: seq bookkeeping, then our echo or a peer's broadcast.
- * @param {import("./session.js").SessionState} s
+ * Account for a room seq: false for a duplicate, else true (reporting any gap).
+ * @param {SessionState} s
+ * @param {string} sender
+ * @param {number} seq
+ * @param {Output} out
+ */
+function checkSeq(s, sender, seq, out) {
+  if (seq <= s.lastSeq) {
+    if (s.missing.delete(seq)) return true;
+    out.emit(ev.rejected(sender, REJECT.REPLAYED));
+    return false;
+  }
+  if (seq > s.lastSeq + 1) {
+    out.emit(ev.gap(s.lastSeq + 1, seq - 1, GAP.MISSING));
+    for (let n = Math.max(s.lastSeq + 1, seq - LIMIT.MAX_MISSING); n < seq; n += 1) {
+      s.missing.add(n);
+    }
+    // Seqs enter in increasing order, so the Set's first entries are the smallest.
+    for (const n of s.missing) {
+      if (s.missing.size <= LIMIT.MAX_MISSING) break;
+      s.missing.delete(n);
+    }
+  }
+  s.lastSeq = seq;
+  return true;
+}
+
+/**
+ * Handle a `message` frame.
+ * @param {SessionState} s
  * @param {Record<string, unknown>} frame
- * @param {import("./events.js").Output} out
+ * @param {Output} out
  */
 export async function onMessage(s, frame, out) {
-  const { from, seq, body } = frame;
-  if (typeof from !== "string" || !isUint(seq, Number.MAX_SAFE_INTEGER)
-    || typeof body !== "string") {
-    out.emit(ev.rejected(null, REASON.BAD_FRAME));
+  const { from: sender, seq, body } = frame;
+  if (s.memberId === null || typeof sender !== "string" || !isUint(seq)) {
+    out.emit(ev.rejected(null, REJECT.BAD_FRAME));
     return;
   }
   const n = /** @type {number} */ (seq);
-  if (n <= s.lastSeq) {
-    out.emit(ev.rejected(from, REASON.REPLAY));
+  if (typeof body !== "string") {
+    out.emit(ev.rejected(sender, REJECT.MALFORMED));
     return;
   }
-  if (n > s.lastSeq + 1) out.emit(ev.gap(s.lastSeq + 1, n - 1, REASON.MISSING));
-  s.lastSeq = n;
-  if (from === s.memberId) {
-    onEcho(s, n, body, out);
+  if (!checkSeq(s, sender, n, out)) return;
+  if (sender === s.memberId) {
+    const own = s.pending.get(body);
+    if (own === undefined) out.emit(ev.rejected(sender, REJECT.REPLAYED));
+    else {
+      s.pending.delete(body);
+      out.emit(ev.messageReceived(sender, own.text, own.ts, n, true));
+      out.emit(ev.messageSent(n));
+    }
     return;
   }
-  const peer = s.peers.get(from);
-  if (!peer) {
-    out.emit(ev.rejected(from, REASON.UNKNOWN_SENDER));
+  const peer = s.peers.get(sender) ?? s.departed.get(sender)?.peer;
+  if (peer === undefined) {
+    out.emit(ev.rejected(sender, REJECT.UNKNOWN_SENDER));
     return;
   }
-  let fields;
-  try {
-    fields = parseBroadcast(body);
-  } catch {
-    out.emit(ev.rejected(from, REASON.BAD_FRAME));
-    return;
+  if (!(await tryOpen(s, peer, n, body, out))) {
+    const pushed = peer.holdBroadcast({ seq: n, body, since: s.now() });
+    if (pushed !== undefined) out.gapAt(pushed.seq, GAP.HELD_OVERFLOW);
   }
-  await deliver(s, peer, { seq: n, fields, at: s.now() }, out);
-}
-
-/** Our own broadcast came back: the acknowledgement, and the message as the room saw it. */
-function onEcho(s, seq, body, out) {
-  const mine = s.pending.get(body);
-  if (!mine) {
-    out.emit(ev.rejected(s.memberId, REASON.REPLAY));
-    return;
-  }
-  s.pending.delete(body);
-  out.emit(ev.messageReceived(s.memberId, mine.text, mine.ts, seq, true));
-  out.emit(ev.messageSent(seq));
 }
 
 /**
- * Open a broadcast now, or hold it while its sender is unverified or its key is missing.
- * @param {import("./session.js").SessionState} s
- * @param {import("./peers.js").Peer} peer
- * @param {{seq: number, fields: import("./broadcast.js").BroadcastFields, at: number}} item
- * @param {import("./events.js").Output} out
+ * Open a broadcast from a peer; false means it must wait (sender or key not ready).
+ * @param {SessionState} s
+ * @param {Peer} peer
+ * @param {number} seq
+ * @param {string} body
+ * @param {Output} out
+ * @returns {Promise<boolean>}
  */
-async function deliver(s, peer, item, out) {
-  const { fields } = item;
-  const chain = peer.verified ? s.group.chain(peer.id, fields.epoch) : undefined;
-  if (!chain) {
-    if (peer.verified && !s.group.mayArrive(peer.id, fields.epoch)) {
-      out.emit(ev.rejected(peer.id, REASON.REPLAY));
-      return;
-    }
-    if (peer.heldBroadcasts.length >= LIMIT.HELD_BROADCASTS_PER_SENDER) {
-      const dropped = /** @type {{seq: number}} */ (peer.heldBroadcasts.shift());
-      out.emit(ev.gap(dropped.seq, dropped.seq, REASON.EXPIRED));
-    }
-    peer.heldBroadcasts.push(item);
-    return;
+async function tryOpen(s, peer, seq, body, out) {
+  let env;
+  try {
+    env = parseBroadcast(body);
+  } catch (err) {
+    if (!(err instanceof EncodingError)) throw err;
+    out.emit(ev.rejected(peer.id, REJECT.MALFORMED));
+    return true;
   }
-  const plain = await openChecked(s, peer, chain, fields, out);
-  if (plain === null) return;
-  if (plain.t !== MSG_TYPE.TEXT) return; // later versions' kinds are ignored
-  if (typeof plain.body !== "string" || !Number.isFinite(plain.ts)) {
-    out.emit(ev.rejected(peer.id, REASON.BAD_FRAME));
-    return;
+  if (peer.failed) {
+    out.emit(ev.rejected(peer.id, REJECT.UNVERIFIED_SENDER));
+    out.gapAt(seq, GAP.SENDER_UNVERIFIED);
+    return true;
   }
-  out.emit(ev.messageReceived(peer.id, plain.body, plain.ts, item.seq, false));
+  if (!peer.verified) return false;
+  const reason = await openVerified(s, peer, seq, env, out);
+  if (reason === "wait") return false;
+  if (reason !== null) out.emit(ev.rejected(peer.id, reason));
+  return true;
 }
 
 /**
- * Signature first, then the ratchet key, then AES-GCM; the chain moves only on success.
- * Returns null after reporting a rejection.
+ * Signature, epoch key, ratchet, tag; the chain moves only once all pass.
+ * @returns {Promise<string|null>} a Rejected reason, "wait", or null when handled
  */
-async function openChecked(s, peer, chain, fields, out) {
-  let stage = REASON.BAD_SIGNATURE;
+async function openVerified(s, peer, seq, env, out) {
   try {
-    await checkSignature(fields, s.roomId, peer.id, peer.verifyKey);
-    stage = REASON.REPLAY;
-    const { key, commit } = await chain.prepare(fields.index);
-    stage = REASON.DECRYPT_FAILED;
-    const plain = await openBroadcast(fields, s.roomId, peer.id, key);
-    commit();
-    return plain;
+    await checkSignature(env, s.roomId, peer.id, peer.verifyKey);
   } catch (err) {
     if (!(err instanceof ProtocolError)) throw err;
-    const known = err instanceof AuthenticationError || err instanceof RatchetError;
-    out.emit(ev.rejected(peer.id, known ? stage : REASON.BAD_FRAME));
+    return REJECT.BAD_SIGNATURE;
+  }
+  const chain = peer.chains.get(env.epoch);
+  if (chain === undefined) {
+    if (env.epoch > peer.newestEpoch) return "wait";
+    out.gapAt(seq, GAP.OLD_EPOCH);
     return null;
   }
+  if (env.index < chain.firstIndex) {
+    // Sent before the key we were given: not for us (we joined or verified later).
+    out.gapAt(seq, GAP.BEFORE_KEY);
+    return null;
+  }
+  let prepared;
+  try {
+    prepared = await chain.prepare(env.index);
+  } catch (err) {
+    if (!(err instanceof RatchetError)) throw err;
+    return env.index < chain.index ? REJECT.REPLAYED : REJECT.TOO_FAR_AHEAD;
+  }
+  let plain;
+  try {
+    plain = await openBroadcast(env, s.roomId, peer.id, prepared.key);
+  } catch (err) {
+    if (!(err instanceof ProtocolError)) throw err;
+    return REJECT.BAD_CIPHERTEXT;
+  }
+  prepared.commit();
+  if (plain.t !== MSG_TYPE.TEXT) return null; // later versions' kinds are ignored
+  if (typeof plain.body !== "string" || !Number.isInteger(plain.ts)) return REJECT.MALFORMED;
+  out.emit(ev.messageReceived(peer.id, plain.body, plain.ts, seq, false));
+  return null;
 }
 
 /**
- * Try a peer's held broadcasts again, in seq order (its key or verification just arrived).
- * @param {import("./session.js").SessionState} s
- * @param {import("./peers.js").Peer} peer
- * @param {import("./events.js").Output} out
+ * Try a peer's held broadcasts again, in order (its sender key just arrived).
+ * @param {SessionState} s
+ * @param {Peer} peer
+ * @param {Output} out
  */
 export async function retryHeld(s, peer, out) {
-  const held = peer.heldBroadcasts;
-  peer.heldBroadcasts = [];
-  for (const item of held) await deliver(s, peer, item, out);
+  const keep = [];
+  for (const held of peer.heldBroadcasts) {
+    if (!(await tryOpen(s, peer, held.seq, held.body, out))) keep.push(held);
+  }
+  peer.heldBroadcasts = keep;
 }
 
 /**
- * Drop held broadcasts older than 30 s, each reported as a gap.
- * @param {import("./session.js").SessionState} s
- * @param {import("./events.js").Output} out
+ * Drop a peer's held broadcasts older than 30 s, each reported as a gap.
+ * @param {Peer} peer
+ * @param {number} now ms
+ * @param {Output} out
  */
-export function expireHeld(s, out) {
-  const cutoff = s.now() - LIMIT.HELD_BROADCAST_MS;
-  for (const peer of s.peers.values()) {
-    while (peer.heldBroadcasts.length > 0 && peer.heldBroadcasts[0].at <= cutoff) {
-      const dropped = /** @type {{seq: number}} */ (peer.heldBroadcasts.shift());
-      out.emit(ev.gap(dropped.seq, dropped.seq, REASON.EXPIRED));
-    }
+export function expireHeld(peer, now, out) {
+  while (peer.heldBroadcasts.length > 0
+    && peer.heldBroadcasts[0].since + LIMIT.HELD_BROADCAST_MS <= now) {
+    out.gapAt(/** @type {{seq: number}} */ (peer.heldBroadcasts.shift()).seq, GAP.KEY_MISSING);
   }
 }

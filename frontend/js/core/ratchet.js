@@ -4,7 +4,8 @@
  *
  * MK_i = HMAC(CK_i, 0x01), CK_{i+1} = HMAC(CK_i, 0x02). A used MK and an old CK are
  * zeroed at once. A chain advances at most 2 000 steps at once; beyond 2 000 skipped keys
- * the oldest are dropped (as sotto/ratchet.py does). Receiving is two-phase: `prepare(i)` computes the key without touching
+ * the oldest are dropped (as sotto/ratchet.py does). Receiving is two-phase: `prepare(i)`
+ * computes the key without touching
  * the chain; the caller commits only after the frame authenticated, so a bad frame
  * cannot advance or spend anything.
  * @module core/ratchet
@@ -87,6 +88,8 @@ export class ReceiveChain {
   constructor(epoch, index, ck) {
     if (ck.length !== SIZE.CHAIN_KEY) throw new RangeError("chain key must be 32 bytes");
     this.epoch = epoch;
+    /** The index we were given the chain at: earlier messages were not meant for us. */
+    this.firstIndex = index;
     this.index = index;
     /** @private */ this.ck = ck;
     /** @type {Map<number, Uint8Array>} skipped raw message keys by index */

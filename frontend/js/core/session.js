@@ -1,29 +1,34 @@
 /**
- * RoomSession: the sans-I/O client of one room, mirroring sotto/session.py. Fed parsed
- * server frames, it returns frames to send and events to show; it never touches a socket.
+ * RoomSession: the sans-I/O state machine of one member in one room, mirroring
+ * sotto/session.py (same frames, same events, same order, same draws from `random`).
  *
- * Calls are serialised internally (each waits for the previous one), because the
- * WebCrypto steps inside are asynchronous and must not interleave on shared state.
+ * Theory of operation. The shell hands `receive` every parsed server frame and calls
+ * `tick` now and then; each call resolves to {frames, events}: frames to send to the
+ * server and events for the person. Nothing here touches a socket or sleeps;
+ * randomness (`random(n)`) and time (`now()`, ms) are injected.
+ * - `welcome` gives us an id (roster.js); for every pair the lower id is A and starts the SPAKE2
+ *   handshake (handshake.js, directs.js); presence joins are handled alike.
+ * - A verified handshake gives one pair key per direction; both sides then send their
+ *   sender key (epoch, index, CK) sealed. Group messages are inbox.js.
+ * - The leave of a verified member starts our next epoch, sent to every verified peer.
+ * Calls are serialised (each waits for the previous one): the WebCrypto steps inside
+ * are asynchronous and must not interleave on shared state.
  * @module core/session
  */
 
-import { FRAME, REASON, SIZE, VERSION } from "./constants.js";
-import { b64encode, isUint } from "./encoding.js";
+import { FRAME, GAP, REJECT, SIZE, VERSION } from "./constants.js";
+import { onDirect, overLimit } from "./directs.js";
+import { b64encode } from "./encoding.js";
 import * as ev from "./events.js";
-import { ProtocolError, UsageError } from "./errors.js";
+import { UsageError } from "./errors.js";
 import { fingerprint } from "./fingerprint.js";
-import { GroupKeys } from "./group.js";
 import { expireHeld, onMessage, sealText } from "./inbox.js";
 import { passwordScalar } from "./password.js";
-import {
-  addPeer, onDirect, parseMeta, resendAfterResume, sendSenderKey, startHandshake,
-} from "./peers.js";
+import { SendChain } from "./ratchet.js";
+import { onPresence, onWelcome } from "./roster.js";
 import { roomIdFor } from "./roomid.js";
 import { SigningKey } from "./signing.js";
-import { STATE } from "./handshake.js";
 import { randomBytes } from "./webcrypto.js";
-
-const MEMBER_ID = /^[A-Za-z0-9_-]{22}$/;
 
 /**
  * @typedef {object} SessionState
@@ -36,10 +41,13 @@ const MEMBER_ID = /^[A-Za-z0-9_-]{22}$/;
  * @property {string|null} color
  * @property {string|null} resume token from the last welcome
  * @property {number} lastSeq highest room seq seen
+ * @property {Set<number>} missing seqs reported missing that may still arrive
+ * @property {SendChain} chain our sender-key chain
  * @property {Map<string, import("./peers.js").Peer>} peers
- * @property {Map<string, Array<{from: string, body: string}>>} unannounced held directs
- * @property {GroupKeys} group
- * @property {number[]} failures times of failed handshakes
+ * @property {Map<string, string[]>} unannounced direct bodies from ids not yet announced
+ * @property {Map<string, {peer: import("./peers.js").Peer, until: number}>} departed
+ *   members who left, kept 10 s so their frames still in flight can be read
+ * @property {number[]} failures times of failed handshakes (ms)
  * @property {Map<string, {text: string, ts: number}>} pending our bodies awaiting their echo
  */
 
@@ -51,12 +59,23 @@ export class RoomSession {
   constructor(state) {
     /** @private */ this.s = state;
     /** @private */ this.queue = Promise.resolve();
+    /** @private @type {Map<unknown, (f: Record<string, unknown>, out: ev.Output) => unknown>} */
+    this.handlers = new Map([
+      [FRAME.WELCOME, (f, out) => onWelcome(this.s, f, out)],
+      [FRAME.PRESENCE, (f, out) => onPresence(this.s, f, out)],
+      [FRAME.DIRECT, (f, out) => onDirect(this.s, f, out)],
+      [FRAME.MESSAGE, (f, out) => onMessage(this.s, f, out)],
+      [FRAME.ERROR, (f, out) => out.emit(ev.serverError(String(f.code ?? ""),
+        String(f.message ?? "")))],
+      [FRAME.PONG, () => undefined],
+    ]);
   }
 
   /**
-   * Derive the room id and w, make our signing key and first chain.
+   * Derive the room id and w, make our signing key (32 bytes of `random` when injected,
+   * else WebCrypto's non-extractable key) and our first chain (32 bytes).
    * @param {{roomName: string, password: string, random?: (n: number) => Uint8Array,
-   *   now?: () => number}} options random and now are injectable for tests
+   *   now?: () => number}} options
    * @returns {Promise<RoomSession>}
    */
   static async create({ roomName, password, random, now }) {
@@ -65,59 +84,67 @@ export class RoomSession {
     const signer = await SigningKey.generate(random);
     const rng = random ?? randomBytes;
     return new RoomSession({ roomId, w, signer, random: rng, now: now ?? Date.now,
-      memberId: null, color: null, resume: null, lastSeq: 0, peers: new Map(),
-      unannounced: new Map(), group: new GroupKeys(rng), failures: [], pending: new Map() });
+      memberId: null, color: null, resume: null, lastSeq: 0, missing: new Set(),
+      chain: new SendChain(0, rng(SIZE.CHAIN_KEY)), peers: new Map(), unannounced: new Map(),
+      departed: new Map(), failures: [], pending: new Map() });
   }
 
   /** The room id, all the server learns of the room name. */
-  get roomId() {
-    return this.s.roomId;
-  }
+  get roomId() { return this.s.roomId; }
 
   /** Our raw 32-byte Ed25519 public key. */
-  get publicKey() {
-    return this.s.signer.publicKey;
-  }
+  get publicKey() { return this.s.signer.publicKey; }
 
   /** Our member id, once welcomed. */
-  get memberId() {
-    return this.s.memberId;
-  }
+  get memberId() { return this.s.memberId; }
 
   /** Our colour, once welcomed. */
-  get color() {
-    return this.s.color;
+  get color() { return this.s.color; }
+
+  /** Our current sender-key epoch. */
+  get epoch() { return this.s.chain.epoch; }
+
+  /** Highest room seq seen (sent as `last_seq` when resuming). */
+  get lastSeq() { return this.s.lastSeq; }
+
+  /** Ids of the members that proved the password. */
+  verifiedPeers() {
+    return [...this.s.peers.values()].filter((p) => p.verified).map((p) => p.id);
   }
 
   /**
-   * The `join` frame; after a welcome it carries `resume` and `last_seq` for a reconnect.
+   * The `join` frame for a new connection (with `resume` and `last_seq` after a welcome).
    * @returns {Record<string, unknown>}
    */
   joinFrame() {
     const frame = { type: FRAME.JOIN, v: VERSION, key: b64encode(this.s.signer.publicKey) };
-    if (this.s.resume !== null) Object.assign(frame, { resume: this.s.resume,
-      last_seq: this.s.lastSeq });
+    if (this.s.resume !== null) {
+      Object.assign(frame, { resume: this.s.resume, last_seq: this.s.lastSeq });
+    }
     return frame;
   }
 
   /**
-   * Feed one parsed server frame; a malformed one becomes a Rejected event, never a throw.
+   * Process one parsed server frame; a malformed one becomes a Rejected event, never a throw.
    * @param {unknown} frame
    * @returns {Promise<Result>}
    */
   receive(frame) {
     return this.serial(async (out) => {
-      try {
-        await this.dispatch(frame, out);
-      } catch (err) {
-        if (!(err instanceof ProtocolError)) throw err;
-        out.emit(ev.rejected(null, REASON.BAD_FRAME));
+      if (frame === null || typeof frame !== "object" || Array.isArray(frame)
+        || typeof (/** @type {any} */ (frame)).type !== "string") {
+        out.emit(ev.rejected(null, REJECT.BAD_FRAME));
+        return;
       }
+      const f = /** @type {Record<string, unknown>} */ (frame);
+      const handler = this.handlers.get(f.type);
+      if (handler === undefined) out.emit(ev.rejected(null, REJECT.UNKNOWN_FRAME));
+      else await handler(f, out);
     });
   }
 
   /**
-   * Seal one text for the room (peers that verify later read only what follows).
+   * Seal one text message as a broadcast frame.
    * @param {string} text
    * @returns {Promise<Result>}
    */
@@ -126,43 +153,56 @@ export class RoomSession {
   }
 
   /**
-   * Run the timers: handshakes not answering, held broadcasts expiring, old epochs deleted.
+   * Run the timers: handshake answers, held broadcasts, old epochs, the failure window.
    * @returns {Promise<Result>}
    */
   tick() {
     return this.serial(async (out) => {
       const now = this.s.now();
-      for (const peer of this.s.peers.values()) {
-        if (peer.handshake.expire(now)) out.emit(ev.peerNotAnswering(peer.id));
+      for (const peer of [...this.s.peers.values()]) {
+        if (peer.handshake.timedOut(now)) {
+          peer.notAnswering = true;
+          out.emit(ev.peerNotAnswering(peer.id));
+        }
+        expireHeld(peer, now, out);
+        peer.expireChains(now);
       }
-      expireHeld(this.s, out);
-      this.s.group.expire(now);
+      for (const [id, { peer, until }] of [...this.s.departed]) {
+        if (now >= until) {
+          this.s.departed.delete(id);
+          for (const held of peer.heldBroadcasts) out.gapAt(held.seq, GAP.SENDER_LEFT);
+          peer.wipe();
+        }
+      }
+      overLimit(this.s, now);
     });
   }
 
   /**
-   * The fingerprint of a member's key in this room (ours when memberId is omitted).
+   * Our fingerprint, or a peer's.
    * @param {string} [memberId]
    * @returns {Promise<string>}
    */
   async fingerprint(memberId) {
-    if (memberId === undefined || memberId === this.s.memberId) {
+    if (memberId === undefined || memberId === null || memberId === this.s.memberId) {
       return fingerprint(this.s.roomId, this.s.signer.publicKey);
     }
     const peer = this.s.peers.get(memberId);
-    if (!peer) throw new UsageError("No such member.");
+    if (peer === undefined) throw new UsageError("No such member in the room.");
     return fingerprint(this.s.roomId, peer.key);
   }
 
-  /** Forget every key and message; the session is unusable afterwards. */
+  /** Forget every key and secret this session holds. */
   wipe() {
     const s = this.s;
     for (const peer of s.peers.values()) peer.wipe();
+    for (const { peer } of s.departed.values()) peer.wipe();
     s.peers.clear();
-    s.unannounced.clear();
-    s.pending.clear();
-    s.group.wipe();
+    s.departed.clear();
     s.signer.wipe();
+    s.chain.wipe();
+    s.pending.clear();
+    s.unannounced.clear();
     s.w = 0n;
   }
 
@@ -176,147 +216,7 @@ export class RoomSession {
     this.queue = run.then(() => undefined, () => undefined);
     return run;
   }
-
-  /** @private */
-  async dispatch(frame, out) {
-    if (frame === null || typeof frame !== "object" || Array.isArray(frame)) {
-      throw new ProtocolError("frame is not an object");
-    }
-    const f = /** @type {Record<string, unknown>} */ (frame);
-    if (f.type === FRAME.ERROR) {
-      out.emit(ev.serverError(String(f.code), String(f.message)));
-      return;
-    }
-    if (f.type === FRAME.PONG) return;
-    if (f.type === FRAME.WELCOME) {
-      await this.onWelcome(f, out);
-      return;
-    }
-    if (this.s.memberId === null) throw new ProtocolError("frame before welcome");
-    if (f.type === FRAME.PRESENCE) await this.onPresence(f, out);
-    else if (f.type === FRAME.MESSAGE) await onMessage(this.s, f, out);
-    else if (f.type === FRAME.DIRECT) {
-      if (!isMemberId(f.from) || typeof f.body !== "string") {
-        throw new ProtocolError("bad direct");
-      }
-      await onDirect(this.s, { from: /** @type {string} */ (f.from), body: f.body }, out);
-    } else throw new ProtocolError("unknown frame type");
-  }
-
-  /** @private our (re)welcome: a fresh membership, or a resumed one */
-  async onWelcome(f, out) {
-    if (f.v !== VERSION || !isMemberId(f.you) || typeof f.color !== "string"
-      || !isUint(f.seq, Number.MAX_SAFE_INTEGER) || typeof f.resume !== "string"
-      || typeof f.resumed !== "boolean" || !isObject(f.members)) {
-      throw new ProtocolError("bad welcome");
-    }
-    const s = this.s;
-    const seq = /** @type {number} */ (f.seq);
-    const resumed = f.resumed && f.you === s.memberId;
-    if (!resumed) {
-      if (s.memberId !== null) this.reset(seq, out);
-      s.memberId = /** @type {string} */ (f.you);
-      s.color = f.color;
-      s.lastSeq = seq;
-    }
-    s.resume = f.resume;
-    const members = Object.create(null);
-    const metas = new Map();
-    for (const [id, raw] of Object.entries(f.members)) {
-      const meta = parsePeerMeta(id, raw, out);
-      if (meta === null) continue;
-      members[id] = Object.freeze({ color: meta.color, key: raw.key, joinedAt: meta.joinedAt });
-      if (id !== s.memberId) metas.set(id, meta);
-    }
-    if (resumed) {
-      await this.applyDiff(metas, new Set([...s.peers.keys()].filter((id) => !metas.has(id))),
-        out);
-      await resendAfterResume(s, out);
-      return;
-    }
-    out.emit(ev.joined(s.memberId, s.color, Object.freeze(members)));
-    for (const [id, meta] of metas) await addPeer(s, id, meta, out);
-  }
-
-  /** @private a fresh welcome after we had one: the old membership and its keys are gone */
-  reset(seq, out) {
-    const s = this.s;
-    if (seq > s.lastSeq) out.emit(ev.gap(s.lastSeq + 1, seq, REASON.NOT_RESUMED));
-    for (const peer of s.peers.values()) peer.wipe();
-    s.peers.clear();
-    s.unannounced.clear();
-    s.pending.clear();
-    s.group.restart();
-  }
-
-  /** @private a presence diff */
-  async onPresence(f, out) {
-    if (!isObject(f.joins) || !isObject(f.leaves)) throw new ProtocolError("bad presence");
-    const joins = new Map();
-    for (const [id, raw] of Object.entries(f.joins)) {
-      if (id === this.s.memberId) continue;
-      const meta = parsePeerMeta(id, raw, out);
-      if (meta !== null) joins.set(id, meta);
-    }
-    const leaves = new Set(Object.keys(f.leaves).filter((id) => !joins.has(id)));
-    await this.applyDiff(joins, leaves, out);
-  }
-
-  /** @private leaves (one epoch bump if any verified peer left), joins, retries of A */
-  async applyDiff(joins, leaves, out) {
-    const s = this.s;
-    let rotate = false;
-    for (const id of leaves) {
-      const peer = s.peers.get(id);
-      if (!peer) continue;
-      rotate ||= peer.verified;
-      peer.wipe();
-      s.peers.delete(id);
-      s.group.forget(id);
-      out.emit(ev.memberLeft(id));
-    }
-    const retry = [...s.peers.values()].filter((p) => p.handshake.role === "A"
-      && p.handshake.state === STATE.IDLE);  // "not answering" earlier: A tries again
-    for (const [id, meta] of joins) {
-      if (s.peers.has(id)) continue;
-      out.emit(ev.memberJoined(id, meta.color));
-      await addPeer(s, id, meta, out);
-    }
-    for (const peer of retry) startHandshake(s, peer, out);
-    if (rotate) await this.rotate(out);
-  }
-
-  /** @private start our next epoch and send its key to every verified peer */
-  async rotate(out) {
-    const epoch = this.s.group.rotate();
-    out.emit(ev.keysRotated(epoch));
-    for (const peer of this.s.peers.values()) {
-      if (peer.verified) await sendSenderKey(this.s, peer, out);
-    }
-  }
 }
 
-/** @param {unknown} x */
-function isObject(x) {
-  return x !== null && typeof x === "object" && !Array.isArray(x);
-}
-
-/** @param {unknown} x */
-function isMemberId(x) {
-  return typeof x === "string" && MEMBER_ID.test(x);
-}
-
-/** Parse one member's meta, reporting (not throwing) a bad entry. */
-function parsePeerMeta(id, raw, out) {
-  try {
-    if (!isMemberId(id)) throw new ProtocolError("bad member id");
-    return parseMeta(raw);
-  } catch (err) {
-    if (!(err instanceof ProtocolError)) throw err;
-    out.emit(ev.rejected(isMemberId(id) ? id : null, REASON.BAD_FRAME));
-    return null;
-  }
-}
-
-/** Byte length limit of one text, for shells that show a counter. */
+/** Byte limit of one text, for shells that show a counter. */
 export const MAX_TEXT_BYTES = SIZE.MAX_TEXT;
