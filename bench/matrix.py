@@ -28,7 +28,7 @@ from sotto.bench.worker import LoadSettings
 
 SHAPES = [(2, 50), (10, 20), (50, 4)]  # (members per room, rooms)
 RESULTS = REPO / "bench" / "results" / "latest.json"
-SEND_QUEUE_BYTES = 4 * 1024 * 1024  # the server's default per-member bound (SOTTO_SEND_QUEUE_BYTES)
+FLOOD_BYTES_PER_S = 4 * 1024 * 1024  # towards each stalled member in the slow-reader flood
 
 
 @dataclass
@@ -44,6 +44,7 @@ class Mode:
     capacity: list[int]
     idle: float
     e2e_sizes: list[int]
+    flood_seconds: float
     size: int = 340
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -58,6 +59,7 @@ FULL = Mode(
     capacity=[2000, 10000],
     idle=25.0,
     e2e_sizes=[2, 10, 50],
+    flood_seconds=10.0,
 )
 QUICK = Mode(
     name="quick",
@@ -69,6 +71,7 @@ QUICK = Mode(
     capacity=[2000],
     idle=2.0,
     e2e_sizes=[2, 10],
+    flood_seconds=4.0,
 )
 
 
@@ -192,11 +195,30 @@ def capacity(launcher: Launcher, mode: Mode, config: str, connections: int) -> d
 
 
 def slow_reader(relay: Relay, mode: Mode, reference: dict[str, Any]) -> dict[str, Any]:
-    """Repeat the 10-member half-load run with one member per room that stops reading."""
+    """One member per room stops reading: the others' latency, then the server's memory.
+
+    First the 10-member half-load run again with one stalled member per room (the
+    others' p99 against the run without). Then a flood: a room whose stalled member is
+    sent far more than the server's per-member queue bound and the kernel's socket
+    buffers hold, with large bodies, to see the memory stop growing (the member cut).
+    """
     members, rooms = reference["members"], reference["rooms"]
     run = load(relay, mode, members, rooms, reference["half_rate_per_room"], stall=1)
-    server = run.get("server_process", {})
-    per_room_msgs = run["messages_per_s"] / rooms * mode.duration
+    flood_rooms, flood_members, flood_size = 2, 3, 16000
+    flood_rate = FLOOD_BYTES_PER_S / flood_size
+    flood = load(
+        relay,
+        mode,
+        flood_members,
+        flood_rooms,
+        flood_rate,
+        stall=1,
+        size=flood_size,
+        duration=mode.flood_seconds,
+        warmup=0.5,
+    )
+    server = flood.get("server_process", {})
+    pushed = flood_rate * (0.5 + mode.flood_seconds) * flood_size
     return {
         "config": relay.name,
         "members": members,
@@ -205,16 +227,27 @@ def slow_reader(relay: Relay, mode: Mode, reference: dict[str, Any]) -> dict[str
         "p99_ms": run["p99_ms"],
         "p50_ms": run["p50_ms"],
         "reference_p99_ms": reference["p99_ms"],
-        "rss_kib_start": server.get("rss_kib_start"),
-        "rss_kib_max": server.get("rss_kib_max"),
-        "rss_growth_kib": (server.get("rss_kib_max") or 0) - (server.get("rss_kib_start") or 0),
-        "bytes_pushed_per_stalled_member": per_room_msgs
-        * (run["wire"]["download_bytes_per_delivery"] or 0),
-        "server_queue_bound_bytes": SEND_QUEUE_BYTES,
-        "lost": run["lost"],
-        "duplicated": run["duplicated"],
-        "reordered": run["reordered"],
-        "errors": run["errors"],
+        "lost": run["lost"] + flood["lost"],
+        "duplicated": run["duplicated"] + flood["duplicated"],
+        "reordered": run["reordered"] + flood["reordered"],
+        "seq_mismatch": run["seq_mismatch"] + flood["seq_mismatch"],
+        "foreign": run["foreign"] + flood["foreign"],
+        "errors": run["error_count"] + flood["error_count"],
+        "flood": {
+            "rooms": flood_rooms,
+            "members": flood_members,
+            "stalled_members": flood_rooms,
+            "body_bytes": flood_size,
+            "rate_per_room": flood_rate,
+            "seconds": 0.5 + mode.flood_seconds,
+            "bytes_pushed_per_stalled_member": pushed,
+            "stalled_cut_by_server": flood["errors"].get("stalled_cut_by_server", 0),
+            "rss_kib_start": server.get("rss_kib_before"),
+            "rss_kib_max": server.get("rss_kib_max"),
+            "rss_growth_kib": (server.get("rss_kib_max") or 0)
+            - (server.get("rss_kib_before") or 0),
+            "readers_p99_ms": flood["p99_ms"],
+        },
         "run": run,
     }
 

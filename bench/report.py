@@ -175,16 +175,23 @@ def _slow_and_limiter(results: dict[str, Any]) -> list[str]:
     lines: list[str] = []
     slow = results.get("slow_reader")
     if slow:
+        flood = slow["flood"]
         lines += [
             "## A member that stops reading",
             "",
             f"{slow['rooms']} rooms of {slow['members']} at the same paced rate as the "
             f"half-load run; one member per room stops reading when measuring starts. The "
             f"others' p99: {_num(slow['p99_ms'], 2)} ms (without a stalled member: "
-            f"{_num(slow['reference_p99_ms'], 2)} ms). Server memory grew by "
-            f"{_num(slow['rss_growth_kib'])} KiB while about "
-            f"{_num(slow['bytes_pushed_per_stalled_member'] / 1024)} KiB were sent towards each "
-            f"stalled member. Lost / duplicated / reordered among the readers: {slow['lost']} / "
+            f"{_num(slow['reference_p99_ms'], 2)} ms).",
+            "",
+            f"Then a flood: {flood['rooms']} rooms of {flood['members']} with "
+            f"{flood['body_bytes']:,}-byte bodies, so that about "
+            f"{_num(flood['bytes_pushed_per_stalled_member'] / 2**20, 1)} MiB are sent towards "
+            f"each stalled member in {flood['seconds']:g} s. Server memory grew by "
+            f"{_num(flood['rss_growth_kib'] / 1024, 1)} MiB; the server cut "
+            f"{flood['stalled_cut_by_server']} of the {flood['stalled_members']} stalled "
+            f"members; the readers' p99 meanwhile: {_num(flood['readers_p99_ms'], 2)} ms. "
+            f"Lost / duplicated / reordered among the readers (both runs): {slow['lost']} / "
             f"{slow['duplicated']} / {slow['reordered']}.",
             "",
         ]

@@ -185,6 +185,11 @@ class BenchSocket(asyncio.Protocol):
         if self.transport is not None and not self.transport.is_closing():
             self.transport.pause_reading()
 
+    def resume_reading(self) -> None:
+        """Read from the socket again after `pause_reading`."""
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.resume_reading()
+
     async def close(self, timeout: float = 2.0) -> None:
         """Send a close frame (1000), wait a little for the answer, and drop the connection."""
         if not self._close_sent and self._upgraded:
