@@ -9,6 +9,9 @@ import pytest
 
 from tests.support.servers import DaphneProcess, RedisProcess, start_daphne, start_redis
 
+# The browser tests' fixtures (`playwright`, `browser`, `new_page`) live with their helpers.
+pytest_plugins = ["tests.browser_support"]
+
 
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisProcess]:

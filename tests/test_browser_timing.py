@@ -1,0 +1,162 @@
+"""Time from clicking Join to ready-to-send, measured inside real Chromium.
+
+"Ready" is the page's own mark: our welcome is in and the password check with every
+member already in the room has ended. The page marks `sotto:join` on the click,
+`sotto:session` when the password is stretched and the keys made, `sotto:welcome`
+when the server's welcome is handled and `sotto:ready`; the numbers come from the
+browser's performance timeline, not from the test's clock.
+
+The test runs a short measurement to prove the harness works (no timing assertion);
+`python -m tests.test_browser_timing` runs the full one and writes docs/browser-timing.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, sync_playwright
+
+from tests.browser_support import (
+    REPO,
+    TIMEOUT_MS,
+    join,
+    launch,
+    unique_room,
+)
+from tests.support.servers import DaphneProcess, start_daphne
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "granite willow tempo 31"
+PHASES = ("sotto:session", "sotto:welcome", "sotto:ready")
+
+
+@contextmanager
+def contexts(chromium: Browser) -> Iterator[list[BrowserContext]]:
+    """A list to open browser contexts into; all are closed afterwards."""
+    opened: list[BrowserContext] = []
+    try:
+        yield opened
+    finally:
+        for context in opened:
+            context.close()
+
+
+def one_join(chromium: Browser, server: DaphneProcess, room_size: int) -> dict[str, float]:
+    """Fill a room with room_size - 1 members, then time one more person's Join (ms)."""
+    room = unique_room("timing")
+    with contexts(chromium) as opened:
+        for _ in range(room_size - 1):
+            opened.append(chromium.new_context())
+            page = opened[-1].new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            join(page, server, room, PASSWORD)
+        opened.append(chromium.new_context())
+        page = opened[-1].new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(server.http_url + "/")
+        # As when a person types: the page has loaded and warmed its P-256 code.
+        page.wait_for_selector("#app[data-warm='1']", state="attached")
+        join(page, server, room, PASSWORD, load=False)
+        verified = page.locator("#members li[data-state=verified]").count()
+        assert verified == room_size - 1, f"only {verified} of {room_size - 1} verified"
+        marks: dict[str, float] = page.evaluate(
+            """(names) => Object.fromEntries(names.map((name) => [
+                name,
+                performance.measure(name + ':m', 'sotto:join', name).duration,
+            ]))""",
+            list(PHASES),
+        )
+    return marks
+
+
+def measure(
+    chromium: Browser, server: DaphneProcess, room_size: int, runs: int
+) -> list[dict[str, float]]:
+    """Time `runs` joins into rooms of `room_size` (one warm-up join is discarded)."""
+    one_join(chromium, server, 1)
+    return [one_join(chromium, server, room_size) for _ in range(runs)]
+
+
+def summarize(samples: list[dict[str, float]], phase: str) -> tuple[float, float, float, float]:
+    """Median, 90th percentile, min and max of one phase, in ms."""
+    values = sorted(sample[phase] for sample in samples)
+    p90 = values[min(len(values) - 1, round(0.9 * (len(values) - 1)))]
+    return statistics.median(values), p90, values[0], values[-1]
+
+
+def report(results: dict[int, list[dict[str, float]]], chromium_version: str) -> str:
+    """The Markdown report of a measurement."""
+    lines = [
+        "# Join to ready-to-send in Chromium",
+        "",
+        "Written by `python -m tests.test_browser_timing` (see the module docstring for what",
+        "is measured). Real headless Chromium, real daphne (embedded default), loopback.",
+        "",
+        f"- when: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+        f"- browser: Chromium {chromium_version}, headless",
+        f"- machine: {platform.machine()}, {platform.system()} {platform.release()},"
+        f" {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end",
+        "",
+        "Times in ms from the click on Join. *session*: password stretched (PBKDF2, 100 000",
+        "iterations) and keys made; *welcome*: the server's welcome handled; *ready*: every",
+        "member already in the room has proved the password (SPAKE2) and the box is enabled.",
+        "",
+        "| room size | runs | phase | median | p90 | min | max |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for size, samples in results.items():
+        for phase in PHASES:
+            median, p90, low, high = summarize(samples, phase)
+            lines.append(
+                f"| {size} | {len(samples)} | {phase.split(':')[1]} | {median:.1f} | {p90:.1f}"
+                f" | {low:.1f} | {high:.1f} |"
+            )
+    lines += ["", "Target: under 100 ms for a room of 2 on loopback.", ""]
+    return "\n".join(lines)
+
+
+def test_join_timing_harness_measures_a_room_of_two(
+    embedded_server: DaphneProcess, browser: Browser
+) -> None:
+    """The timing harness reaches ready in a room of two and reads ordered phase marks."""
+    samples = measure(browser, embedded_server, room_size=2, runs=2)
+    for sample in samples:
+        assert 0 < sample["sotto:session"] <= sample["sotto:ready"]
+        assert 0 < sample["sotto:welcome"] <= sample["sotto:ready"]
+    out = REPO / "test-artifacts" / "browser-timing.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report({2: samples}, browser.version))
+
+
+def main() -> int:
+    """Measure rooms of 2 and 10 and write the report."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[2, 10])
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "browser-timing.md")
+    args = parser.parse_args()
+    server = start_daphne()
+    try:
+        with sync_playwright() as playwright:
+            chromium = launch(playwright.chromium)
+            results = {size: measure(chromium, server, size, args.runs) for size in args.sizes}
+            text = report(results, chromium.version)
+            chromium.close()
+    finally:
+        server.stop()
+    args.out.write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
