@@ -291,6 +291,8 @@ def _report(
         **figures,
         "errors": dict(errors),
         "error_count": sum(n for code, n in errors.items() if not code.startswith("stalled_")),
+        # our close frames the server did not answer in time (it announces each leave)
+        "unanswered_closes": sum(r.unanswered_closes for r in results.values()),
         "generator": {
             "workers": len(plans),
             "cpu": [round(share, 3) for share in cpu],

@@ -93,6 +93,7 @@ class WorkerResult:
     download_bytes: int
     download_frames: int
     pacer_lag_s: list[float] = field(default_factory=list)
+    unanswered_closes: int = 0
 
 
 class _Member:
@@ -142,6 +143,7 @@ class Worker:
         self.download_bytes = self.download_frames = 0
         self.pacer_lag: list[float] = []
         self.join_s: list[float] = []
+        self.unanswered_closes = 0
         self.pad = filler(plan.settings.size)
         self._inbox: asyncio.Queue[Any] = asyncio.Queue()
 
@@ -205,6 +207,7 @@ class Worker:
             download_bytes=self.download_bytes,
             download_frames=self.download_frames,
             pacer_lag_s=self.pacer_lag,
+            unanswered_closes=self.unanswered_closes,
         )
         self.conn.send(("result", result))
 
@@ -338,25 +341,25 @@ class Worker:
 
     async def _close_all(self) -> None:
         members = [m for room in self.rooms for m in room.members if m.socket is not None]
-        stalled = [m for m in members if m.index in m.room.plan.stalled]
-        for member in stalled:  # read again: a connection the server cut shows as reset
-            assert member.socket is not None
-            member.socket.resume_reading()
+        sockets = [m.socket for m in members if m.socket is not None]
+        stalled = {id(m.socket) for m in members if m.index in m.room.plan.stalled}
+        for sock in sockets:
+            if id(sock) in stalled:  # read again: a connection the server cut shows as reset
+                sock.resume_reading()
         if stalled:
             await asyncio.sleep(0.5)
-            for member in stalled:
-                assert member.socket is not None
-                if member.socket.closed.done():
-                    self.errors["stalled_cut_by_server"] += 1
-        await asyncio.gather(
-            *(m.socket.close() for m in members if m.socket), return_exceptions=True
+        for sock in sockets:
+            if not sock.closed.done():
+                continue
+            if id(sock) in stalled:
+                self.errors["stalled_cut_by_server"] += 1
+            else:  # the connection ended before we said goodbye
+                self.errors[f"closed_{sock.closed.result()}"] += 1
+        timeout = 2.0 + len(sockets) / 1000  # the server announces every leave
+        await asyncio.gather(*(s.close(timeout) for s in sockets), return_exceptions=True)
+        self.unanswered_closes = sum(
+            1 for s in sockets if not s.closed.done() or s.closed.result() == 1006
         )
-        for member in members:
-            assert member.socket is not None
-            closed = member.socket.closed
-            code = closed.result() if closed.done() else None
-            if code not in (1000, 1005) and member not in stalled:
-                self.errors[f"closed_{code}"] += 1
 
 
 def _event_loop_runner() -> Callable[[Coroutine[Any, Any, None]], None]:
