@@ -31,7 +31,7 @@ const entrance = new Entrance((room, password) => void enter(room, password));
 const log = new MessageLog();
 const members = new MemberList(async (id) => {
   if (!visit?.session) throw new Error("not in a room");
-  return visit.session.fingerprint(id === visit.me ? undefined : id);
+  return visit.session.fingerprint(id === visit.screen.me ? undefined : id);
 });
 const composer = new Composer(async (text) => (visit ? visit.sendText(text) : false));
 const status = new RoomStatus(() => leave({ retry: true }));
