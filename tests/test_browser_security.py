@@ -9,8 +9,10 @@ import re
 import subprocess
 import sys
 import urllib.request
+from pathlib import Path
 
 import pytest
+from django.utils.functional import empty
 from playwright.sync_api import ConsoleMessage, Page, Playwright, expect
 
 from tests.browser_support import (
@@ -154,3 +156,29 @@ def test_insecure_context_is_explained(playwright: Playwright) -> None:
     finally:
         chromium.close()
         server.stop()
+
+
+def test_bundles_survive_collectstatic_unchanged(settings: object, tmp_path: Path) -> None:
+    """Production's hashed static storage copies the bundles byte for byte, so SRI holds."""
+    from django.contrib.staticfiles.storage import staticfiles_storage
+    from django.core.management import call_command
+
+    from frontend import bundles
+
+    settings.STATIC_ROOT = tmp_path  # type: ignore[attr-defined]
+    settings.STORAGES = {  # type: ignore[attr-defined]
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    staticfiles_storage._wrapped = empty  # type: ignore[attr-defined]  # rebuild with the override
+    try:
+        call_command("collectstatic", "--noinput", "-v", "0")
+        for name in ("app.js", "style.css"):
+            built = bundles.bundle(name)
+            hashed = staticfiles_storage.stored_name(built.static_path)
+            assert hashed != built.static_path  # really the hashed copy
+            body = (tmp_path / hashed).read_bytes()
+            digest = base64.b64encode(hashlib.sha384(body).digest()).decode()
+            assert built.integrity == f"sha384-{digest}", name
+    finally:
+        staticfiles_storage._wrapped = empty  # type: ignore[attr-defined]
