@@ -45,6 +45,7 @@ class Mode:
     idle: float
     e2e_sizes: list[int]
     flood_seconds: float
+    settle: float
     size: int = 340
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -60,6 +61,7 @@ FULL = Mode(
     idle=25.0,
     e2e_sizes=[2, 10, 50],
     flood_seconds=10.0,
+    settle=6.0,
 )
 QUICK = Mode(
     name="quick",
@@ -72,6 +74,7 @@ QUICK = Mode(
     idle=2.0,
     e2e_sizes=[2, 10],
     flood_seconds=4.0,
+    settle=1.0,
 )
 
 
@@ -98,11 +101,13 @@ def load(
     result = run_load(settings)
     server = result.get("server_process", {})
     generator = max(result["generator"]["cpu"], default=0)
+    per_delivery = server.get("cpu_us_per_delivery") or 0.0
     rate = result["rate"] if result["rate"] == "max" else f"{result['rate']:.0f}/s"
     say(
         f"  {relay.name:<24} {members:>2} x {rooms:<3} rate {rate:>6}  "
         f"{result['deliveries_per_s']:>9,.0f} deliveries/s  p99 {result['p99_ms']:8.2f} ms  "
-        f"server CPU {server.get('cpu', 0):4.0%}  generator {generator:4.0%}"
+        f"server CPU {server.get('cpu', 0):4.0%} ({per_delivery:5.1f} us/d)"
+        f"  generator {generator:4.0%}"
         + ("  LOWER BOUND" if result["lower_bound"] else "")
         + ("  GENERATOR LAGGING" if result["generator"]["lagging"] else "")
         + ("" if result["clean"] else "  NOT CLEAN")
@@ -139,6 +144,7 @@ def cell(relay: Relay, mode: Mode, members: int, rooms: int) -> dict[str, Any]:
         "deliveries_per_s": sat["deliveries_per_s"],
         "lower_bound": sat["lower_bound"],
         "server_cpu_at_saturation": sat.get("server_process", {}).get("cpu"),
+        "server_cpu_us_per_delivery": sat.get("server_process", {}).get("cpu_us_per_delivery"),
         "half_rate_per_room": half_rate,
         "half_deliveries_per_s": half["deliveries_per_s"],
         "p50_ms": half["p50_ms"],
@@ -146,6 +152,9 @@ def cell(relay: Relay, mode: Mode, members: int, rooms: int) -> dict[str, Any]:
         "p99_ms": half["p99_ms"],
         "max_ms": half["max_ms"],
         "server_cpu_at_half": half.get("server_process", {}).get("cpu"),
+        "server_cpu_us_per_delivery_at_half": half.get("server_process", {}).get(
+            "cpu_us_per_delivery"
+        ),
         "generator_saturated_at_half": half["generator"]["saturated"],
         "lost": sum(r["lost"] for r in runs),
         "duplicated": sum(r["duplicated"] for r in runs),
@@ -171,7 +180,7 @@ def capacity(launcher: Launcher, mode: Mode, config: str, connections: int) -> d
             connections // 10,
             0.0,
             duration=mode.idle,
-            warmup=0.0,
+            warmup=mode.settle,
             drain=0.0,
             watch_pids=tuple(relay.relay_pids),
             connect_timeout=60.0,
@@ -190,7 +199,9 @@ def capacity(launcher: Launcher, mode: Mode, config: str, connections: int) -> d
         "join_p99_ms": run["join"]["p99_ms"],
         "idle_cpu": server.get("cpu"),
         "idle_seconds": mode.idle,
+        "idle_after_s": mode.settle,
         "errors": run["error_count"],
+        "unanswered_closes": run["unanswered_closes"],
     }
 
 

@@ -132,15 +132,17 @@ def _matrix(results: dict[str, Any]) -> list[str]:
         f"![deliveries/s by configuration and room size]({CHART_DELIVERIES.name})",
         "",
         "| configuration | rooms x members | deliveries/s | share of baseline | server CPU "
-        "| p50 ms | p90 ms | p99 ms | max ms | server CPU at half | lost / dup / reordered |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| server CPU per delivery | p50 ms | p90 ms | p99 ms | max ms | server CPU at half "
+        "| lost / dup / reordered |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for c in results.get("matrix", []):
         bound = "≥ " if c["lower_bound"] else ""
         lines.append(
             f"| {CONFIG_LABELS.get(c['config'], c['config'])} | {c['rooms']} x {c['members']} "
             f"| {bound}{_num(c['deliveries_per_s'])} | {_pct(c.get('share_of_baseline'))} "
-            f"| {_pct(c['server_cpu_at_saturation'])} | {_num(c['p50_ms'], 2)} "
+            f"| {_pct(c['server_cpu_at_saturation'])} "
+            f"| {_num(c.get('server_cpu_us_per_delivery'), 1, ' µs')} | {_num(c['p50_ms'], 2)} "
             f"| {_num(c['p90_ms'], 2)} | {_num(c['p99_ms'], 2)} | {_num(c['max_ms'], 2)} "
             f"| {_pct(c['server_cpu_at_half'])} "
             f"| {c['lost']} / {c['duplicated']} / {c['reordered']} |"
@@ -166,7 +168,7 @@ def _capacity(results: dict[str, Any]) -> list[str]:
             f"| {_num(c['rss_kib_per_connection'], 1, ' KiB')} "
             f"| {_num(c['all_joined_s'], 2, ' s')} "
             f"| {_num(c['join_p99_ms'], 1, ' ms')} | {_pct(c['idle_cpu'])} over "
-            f"{c['idle_seconds']:g} s |"
+            f"{c['idle_seconds']:g} s, from {c.get('idle_after_s', 0):g} s after the last join |"
         )
     return lines + [""]
 

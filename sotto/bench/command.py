@@ -321,7 +321,10 @@ def _report(
         "clean": tally.clean(),
     }
     if settings.watch_pids:
-        report["server_process"] = _server_figures(settings, watched, rss_max)
+        server = report["server_process"] = _server_figures(settings, watched, rss_max)
+        if "cpu" in server and figures["deliveries_per_s"]:
+            # CPU time per delivery holds up better than throughput on a shared machine
+            server["cpu_us_per_delivery"] = server["cpu"] / figures["deliveries_per_s"] * 1e6
     return report
 
 
@@ -376,7 +379,12 @@ def format_report(report: dict[str, Any]) -> str:
     ]
     server = report.get("server_process")
     if server and "cpu" in server:
-        lines.append(f"  server CPU {server['cpu']:.0%}  RSS max {server['rss_kib_max']:,} KiB")
+        per = server.get("cpu_us_per_delivery")
+        lines.append(
+            f"  server CPU {server['cpu']:.0%}"
+            + (f" ({per:.1f} us per delivery)" if per else "")
+            + f"  RSS max {server['rss_kib_max']:,} KiB"
+        )
     return "\n".join(lines)
 
 
