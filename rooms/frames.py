@@ -75,10 +75,21 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _is_unicode_text(value: str) -> bool:
+    """Say whether a decoded JSON string is real text (no lone surrogate escapes)."""
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _require_str(obj: dict[str, object], field: str) -> str:
     value = obj.get(field)
-    if not isinstance(value, str):
-        raise FrameError(ErrorCode.BAD_FRAME, f"`{field}` must be a string.")
+    if not isinstance(value, str) or not _is_unicode_text(value):
+        raise FrameError(ErrorCode.BAD_FRAME, f"`{field}` must be a string of Unicode text.")
     return value
 
 
@@ -91,10 +102,10 @@ def _parse_join(obj: dict[str, object]) -> Join:
             raise ValueError("wrong length")
     except (ValueError, binascii.Error):
         raise FrameError(ErrorCode.BAD_FRAME, "`key` must be 32 bytes of base64url.") from None
-    resume = obj.get("resume")
-    if resume is None:
+    if obj.get("resume") is None:
         return Join(key=key)
-    if not isinstance(resume, str) or not 0 < len(resume) <= MAX_RESUME_TOKEN_CHARS:
+    resume = _require_str(obj, "resume")
+    if not 0 < len(resume) <= MAX_RESUME_TOKEN_CHARS:
         raise FrameError(ErrorCode.BAD_FRAME, "`resume` must be a token string.")
     last_seq = obj.get("last_seq")
     if not _is_int(last_seq) or last_seq < 0:  # type: ignore[operator]

@@ -55,6 +55,9 @@ def test_parse_valid_frames(text: str, expected: object) -> None:
         ('{"type":"direct","to":5,"body":"b"}', "bad_frame"),
         ('{"type":"broadcast","body":{"x":1}}', "bad_frame"),
         ("[" * 100000 + "]" * 100000, "bad_frame"),
+        ('{"type":"broadcast","body":"x\\ud800y"}', "bad_frame"),
+        ('{"type":"direct","to":"a","body":"\\udfff"}', "bad_frame"),
+        ('{"type":"join","v":1,"key":"' + KEY + '","resume":"\\ud800","last_seq":0}', "bad_frame"),
     ],
 )
 def test_parse_refuses_bad_frames(text: str, code: str) -> None:
