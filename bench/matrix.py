@@ -102,6 +102,7 @@ def load(
     server = result.get("server_process", {})
     generator = max(result["generator"]["cpu"], default=0)
     per_delivery = server.get("cpu_us_per_delivery") or 0.0
+    machine = result.get("machine_cpu")
     rate = result["rate"] if result["rate"] == "max" else f"{result['rate']:.0f}/s"
     say(
         f"  {relay.name:<24} {members:>2} x {rooms:<3} rate {rate:>6}  "
@@ -110,6 +111,11 @@ def load(
         f"  generator {generator:4.0%}"
         + ("  LOWER BOUND" if result["lower_bound"] else "")
         + ("  GENERATOR LAGGING" if result["generator"]["lagging"] else "")
+        + (
+            f"  CONTENDED (others used {machine['other_processes_cores']:.2f} cores)"
+            if machine and machine["contended"]
+            else ""
+        )
         + ("" if result["clean"] else "  NOT CLEAN")
         + (f"  errors {result['errors']}" if result["errors"] else "")
     )
@@ -143,6 +149,7 @@ def cell(relay: Relay, mode: Mode, members: int, rooms: int) -> dict[str, Any]:
         "connections": members * rooms,
         "deliveries_per_s": sat["deliveries_per_s"],
         "lower_bound": sat["lower_bound"],
+        "contended": any((r.get("machine_cpu") or {}).get("contended") for r in (sat, half)),
         "server_cpu_at_saturation": sat.get("server_process", {}).get("cpu"),
         "server_cpu_us_per_delivery": sat.get("server_process", {}).get("cpu_us_per_delivery"),
         "half_rate_per_room": half_rate,

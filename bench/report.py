@@ -112,11 +112,21 @@ def _header(results: dict[str, Any]) -> list[str]:
     ]
 
 
+def _value(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_value(v)}" for k, v in value.items())
+    if isinstance(value, float):
+        return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return str(value)
+
+
 def _targets(results: dict[str, Any]) -> list[str]:
     lines = ["## Targets", "", "| where | target | value | result |", "|---|---|---|---|"]
     for t in results.get("targets", []):
         note = f" ({t['note']})" if t.get("note") else ""
-        lines.append(f"| {t['where']} | {t['target']} | {t['value']}{note} | {_met(t['met'])} |")
+        lines.append(
+            f"| {t['where']} | {t['target']} | {_value(t['value'])}{note} | {_met(t['met'])} |"
+        )
     return lines + [""]
 
 
@@ -127,7 +137,8 @@ def _matrix(results: dict[str, Any]) -> list[str]:
         "Saturation: broadcasts kept in flight per room are raised until deliveries/s stops "
         "rising. Latency: a paced run at half of that rate, from the send to the receipt by "
         "the last member of the room. ≥ marks a figure taken while the load generator was "
-        "itself saturated (a lower bound for the server).",
+        "itself saturated (a lower bound for the server); † a cell during which other "
+        "programs on the machine used CPU too (its figures are not the machine's best).",
         "",
         f"![deliveries/s by configuration and room size]({CHART_DELIVERIES.name})",
         "",
@@ -138,8 +149,9 @@ def _matrix(results: dict[str, Any]) -> list[str]:
     ]
     for c in results.get("matrix", []):
         bound = "≥ " if c["lower_bound"] else ""
+        label = CONFIG_LABELS.get(c["config"], c["config"]) + (" †" if c.get("contended") else "")
         lines.append(
-            f"| {CONFIG_LABELS.get(c['config'], c['config'])} | {c['rooms']} x {c['members']} "
+            f"| {label} | {c['rooms']} x {c['members']} "
             f"| {bound}{_num(c['deliveries_per_s'])} | {_pct(c.get('share_of_baseline'))} "
             f"| {_pct(c['server_cpu_at_saturation'])} "
             f"| {_num(c.get('server_cpu_us_per_delivery'), 1, ' µs')} | {_num(c['p50_ms'], 2)} "

@@ -24,6 +24,7 @@ SEND_QUEUE_BYTES = 4 * 1024 * 1024  # the server's default SOTTO_SEND_QUEUE_BYTE
 KERNEL_BUFFERS_BYTES = 10 * 1024 * 1024
 PER_STALLED_SLACK_BYTES = 8 * 1024 * 1024  # Python objects around the queued frames
 RSS_SLACK_KIB = 32 * 1024
+WIRE_FLAT_FACTOR = 1.05
 
 
 def _check(record: dict[str, Any], text: str, met: bool | None, value: Any, note: str = "") -> None:
@@ -131,6 +132,22 @@ def judge(results: dict[str, Any]) -> None:
         )
     if results.get("limiter"):
         _clean(results["limiter"])
+    e2e = results.get("e2e") or {}
+    rooms = [r for r in e2e.get("rooms", []) if r.get("upload_bytes_per_message")]
+    if len(rooms) >= 2:
+        sizes = [r["upload_bytes_per_message"] for r in rooms]
+        _check(
+            e2e,
+            "upload bytes per message flat as the room grows (largest <= 1.05 x smallest)",
+            max(sizes) <= WIRE_FLAT_FACTOR * min(sizes),
+            {str(r["members"]): r["upload_bytes_per_message"] for r in rooms},
+        )
+        _check(
+            e2e,
+            "every member verified every other and read every message",
+            all(r["failures"] == 0 for r in rooms),
+            {str(r["members"]): r["failures"] for r in rooms},
+        )
     flat = []
     for where, record in _records(results):
         for entry in record.get("targets", []):
@@ -145,4 +162,6 @@ def _records(results: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         out.append(("slow reader", results["slow_reader"]))
     if results.get("limiter"):
         out.append(("limiter at defaults", results["limiter"]))
+    if results.get("e2e"):
+        out.append(("end to end", results["e2e"]))
     return out

@@ -21,12 +21,13 @@ from typing import Any
 
 from .accounting import Tally, latency_summary, percentile, summarize
 from .errors import BenchError
-from .procstat import ProcSample, sample
+from .procstat import ProcSample, machine_busy, sample
 from .wire import random_room_id
 from .worker import LoadSettings, RoomPlan, WorkerPlan, WorkerResult, worker_main
 
 GENERATOR_BUSY = 0.90  # a worker above this share of a core may be what limits the figures
 PACER_LAG_LIMIT_S = 0.005
+CONTENDED_CORES = 0.15  # CPU used by other programs during a window, in cores
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -201,6 +202,7 @@ def run_load(settings: LoadSettings, progress: ProgressFn | None = None) -> dict
     plans = plan_workers(settings)
     connections = settings.rooms * settings.members
     watched: dict[str, ProcSample | None] = {"before": _watch(settings)}
+    machine: dict[str, tuple[float, float] | None] = {}
     workers = _Workers(plans)
     results: dict[int, WorkerResult] = {}
     try:
@@ -229,8 +231,10 @@ def run_load(settings: LoadSettings, progress: ProgressFn | None = None) -> dict
             now = time.monotonic()
             if "start" not in watched and now >= window_start:
                 watched["start"] = _watch(settings)
+                machine["start"] = machine_busy()
             if "end" not in watched and now >= window_end:
                 watched["end"] = _watch(settings)
+                machine["end"] = machine_busy()
             current = _watch(settings)
             if current is not None:
                 rss_max = max(rss_max, current.rss_kib)
@@ -245,7 +249,28 @@ def run_load(settings: LoadSettings, progress: ProgressFn | None = None) -> dict
                 last_total, last_time = total, now
     finally:
         workers.stop()
-    return _report(settings, plans, results, watched, rss_max)
+    report = _report(settings, plans, results, watched, rss_max)
+    report["machine_cpu"] = _machine_share(machine, report)
+    return report
+
+
+def _machine_share(
+    machine: dict[str, tuple[float, float] | None], report: dict[str, Any]
+) -> dict[str, Any] | None:
+    """How busy the whole machine was in the window, and how much of it was not this run."""
+    start, end = machine.get("start"), machine.get("end")
+    if not start or not end or end[1] <= start[1] or "server_process" not in report:
+        return None  # without the server's own share, the rest cannot be told apart
+    cores = os.cpu_count() or 1
+    busy_cores = (end[0] - start[0]) / (end[1] - start[1]) * cores
+    ours = sum(report["generator"]["cpu"]) + report.get("server_process", {}).get("cpu", 0.0)
+    others = max(0.0, busy_cores - ours)
+    return {
+        "busy_cores": busy_cores,
+        "other_processes_cores": others,
+        # other programs took CPU in the window: the figures are not this machine's best
+        "contended": others > CONTENDED_CORES,
+    }
 
 
 def _watch(settings: LoadSettings) -> ProcSample | None:
@@ -377,6 +402,12 @@ def format_report(report: dict[str, Any]) -> str:
         + f"  ({report['generator']['workers']} workers)"
         + (f"  pacer late by {lag:.1f} ms at p99" if report["generator"]["lagging"] else ""),
     ]
+    machine = report.get("machine_cpu")
+    if machine and machine["contended"]:
+        lines.append(
+            f"  other programs used {machine['other_processes_cores']:.2f} cores meanwhile: "
+            "these figures are not the machine's best"
+        )
     server = report.get("server_process")
     if server and "cpu" in server:
         per = server.get("cpu_us_per_delivery")

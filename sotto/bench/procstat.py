@@ -32,3 +32,15 @@ def sample(pids: list[int]) -> ProcSample | None:
     except (OSError, IndexError, ValueError):
         return None
     return ProcSample(cpu_s=cpu_ticks / TICKS_PER_S, rss_kib=rss_kib)
+
+
+def machine_busy() -> tuple[float, float] | None:
+    """Return (busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(x) for x in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    total = sum(fields[:8])  # guest time is already inside user time
+    return (total - idle) / TICKS_PER_S, total / TICKS_PER_S
