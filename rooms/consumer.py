@@ -18,6 +18,7 @@ import time
 from typing import Any
 
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -79,6 +80,22 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.max_unsent = int(self.limits["SEND_QUEUE_BYTES"])
         self.transport = transport_of(self.base_send)
         await self.accept()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Run the connection: one source of events, handled one at a time.
+
+        Channels' own loop races the client and the per-consumer layer channel with
+        ``asyncio.wait`` and a task per event; this consumer has no layer channel, so a
+        plain loop does the same work without a task and a wait per frame.
+        """
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
+        try:
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Call the handler without Channels' database clean-up hop (see module doc)."""
