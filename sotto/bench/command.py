@@ -24,6 +24,7 @@ from .errors import BenchError
 from .procstat import ProcSample, machine_busy, sample
 from .wire import random_room_id
 from .worker import LoadSettings, RoomPlan, WorkerPlan, WorkerResult, worker_main
+from .wsclient import ws_base
 
 GENERATOR_BUSY = 0.90  # a worker above this share of a core may be what limits the figures
 PACER_LAG_LIMIT_S = 0.005
@@ -36,8 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--server",
         action="append",
         metavar="URL",
-        help="server base URL, ws://host:port (repeat it to split each room's members "
-        "across servers; default ws://127.0.0.1:8000)",
+        help="server base URL, http(s)://host:port or ws(s)://... (repeat it to split each "
+        "room's members across servers; default ws://127.0.0.1:8000)",
     )
     parser.add_argument("--rooms", type=int, default=10, help="rooms (default 10)")
     parser.add_argument(
@@ -89,7 +90,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def settings_from_args(args: argparse.Namespace) -> LoadSettings:
     """Check the options and turn them into LoadSettings."""
-    servers = tuple(_ws_base(url) for url in (args.server or ["ws://127.0.0.1:8000"]))
+    servers = tuple(ws_base(url) for url in (args.server or ["ws://127.0.0.1:8000"]))
     rate: float | None = None
     if str(args.rate).lower() != "max":
         try:
@@ -121,15 +122,6 @@ def settings_from_args(args: argparse.Namespace) -> LoadSettings:
         stall=args.stall,
         watch_pids=tuple(args.watch_pid),
     )
-
-
-def _ws_base(url: str) -> str:
-    url = url.rstrip("/")
-    if url.startswith("http://"):
-        url = "ws://" + url[len("http://") :]
-    if not url.startswith("ws://"):
-        raise BenchError(f"--server must be a ws:// or http:// URL, not {url!r}")
-    return url
 
 
 def plan_workers(settings: LoadSettings) -> list[WorkerPlan]:

@@ -34,6 +34,7 @@ from ..roomid import room_id as make_room_id
 from ..session import RoomSession
 from .accounting import latency_summary
 from .errors import BenchError
+from .wsclient import ws_base
 
 TICK = 0.25
 MESSAGE_TEXT = "The quick brown fox jumps over the lazy dog. " * 2  # 90 characters
@@ -204,7 +205,7 @@ def format_rows(rows: list[dict[str, Any]]) -> str:
 
 def run_e2e(args: argparse.Namespace) -> int:
     """Run `sotto bench --e2e` for rooms of 2, 10 and 50 (or --members) and print a table."""
-    server = (args.server or ["ws://127.0.0.1:8000"])[0].replace("http://", "ws://", 1)
+    server = ws_base((args.server or ["ws://127.0.0.1:8000"])[0])
     sizes = [args.members] if args.members else [2, 10, 50]
     rows = measure_rooms(server, sizes)
     print(format_rows(rows))

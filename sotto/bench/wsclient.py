@@ -6,7 +6,7 @@ that. This protocol parses the server's frames (unmasked, often many per read)
 straight out of `data_received` and hands each text payload to a callback with
 the read's arrival time. It answers pings, honours a close, and masks what it
 sends as RFC 6455 requires of a client. It sends no Origin header and offers no
-extensions.
+extensions; wss:// goes through the event loop's TLS.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import base64
 import hashlib
 import os
 import random
+import ssl
 import time
 from collections.abc import Callable
 from typing import cast
@@ -32,19 +33,31 @@ MAX_HANDSHAKE_BYTES = 64 * 1024
 TextHandler = Callable[["BenchSocket", bytes, float], None]
 
 
-def split_ws_url(url: str) -> tuple[str, int, str]:
-    """Return (host, port, path) of a ws:// URL; wss is not supported by the generator."""
+def split_ws_url(url: str) -> tuple[str, int, str, bool]:
+    """Return (host, port, path, TLS or not) of a ws:// or wss:// URL."""
     parts = urlsplit(url)
-    if parts.scheme != "ws" or not parts.hostname:
-        raise BenchError(f"not a ws:// URL: {url!r}")
-    return parts.hostname, parts.port or 80, parts.path or "/"
+    if parts.scheme not in ("ws", "wss") or not parts.hostname:
+        raise BenchError(f"not a ws:// or wss:// URL: {url!r}")
+    secure = parts.scheme == "wss"
+    return parts.hostname, parts.port or (443 if secure else 80), parts.path or "/", secure
+
+
+def ws_base(url: str) -> str:
+    """Return a server base URL as ws(s)://host:port, from http(s):// or ws(s)://."""
+    url = url.rstrip("/")
+    for web, socket in (("http://", "ws://"), ("https://", "wss://")):
+        if url.startswith(web):
+            url = socket + url[len(web) :]
+    if not url.startswith(("ws://", "wss://")):
+        raise BenchError(f"the server must be an http(s):// or ws(s):// URL, not {url!r}")
+    return url
 
 
 class BenchSocket(asyncio.Protocol):
     """One client WebSocket connection whose received text frames go to a callback."""
 
     def __init__(self, url: str, on_text: TextHandler) -> None:
-        self.host, self.port, self.path = split_ws_url(url)
+        self.host, self.port, self.path, self.secure = split_ws_url(url)
         self.on_text = on_text
         loop = asyncio.get_running_loop()
         self.opened: asyncio.Future[None] = loop.create_future()
@@ -60,9 +73,12 @@ class BenchSocket(asyncio.Protocol):
         self._rand = random.Random(os.urandom(8))
 
     async def connect(self, timeout: float) -> None:
-        """Open the TCP connection and finish the opening handshake within `timeout`."""
+        """Open the connection (TLS for wss) and finish the opening handshake within `timeout`."""
         loop = asyncio.get_running_loop()
-        await asyncio.wait_for(loop.create_connection(lambda: self, self.host, self.port), timeout)
+        # the default context honours SSL_CERT_FILE (a private CA such as Caddy's)
+        tls = ssl.create_default_context() if self.secure else None
+        opening = loop.create_connection(lambda: self, self.host, self.port, ssl=tls)
+        await asyncio.wait_for(opening, timeout)
         await asyncio.wait_for(asyncio.shield(self.opened), timeout)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
