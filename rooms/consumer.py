@@ -339,6 +339,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     # --- leaving --------------------------------------------------------------------------
 
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        """End the connection without Channels' database clean-up hop (nothing here uses it)."""
+        await self.disconnect(message.get("code", ABNORMAL_CLOSURE))
+        raise StopConsumer()
+
     async def disconnect(self, code: int) -> None:
         """The socket is gone: a close frame is a leave, anything else a drop."""
         self.closed = True

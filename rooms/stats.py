@@ -1,8 +1,8 @@
 """Room counters for the admin, aggregated in memory and flushed to the database.
 
 The per-message path only adds to a dict; a background task writes the totals
-every ``STATS_FLUSH_SECONDS``, one row per room that changed, with F() increments
-so several processes can flush into the same row.
+every ``STATS_FLUSH_SECONDS`` in one transaction, one row per room that changed,
+with F() increments so several processes can flush into the same row.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from channels.db import database_sync_to_async
-from django.db import DatabaseError, models
+from django.db import DatabaseError, models, transaction
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -82,21 +82,24 @@ def _write(batch: dict[str, _Counts], members_now: dict[str, int]) -> None:
     from .models import Room
 
     now = timezone.now()
-    for room_id, counts in batch.items():
-        current = members_now.get(room_id)
-        room, _ = Room.objects.get_or_create(room_id=room_id, defaults={"last_active": now})
-        update: dict[str, object] = {
-            "last_active": now,
-            "messages": models.F("messages") + counts.messages,
-            "bytes_relayed": models.F("bytes_relayed") + counts.bytes_relayed,
-        }
-        if current is not None:
-            update["current_members"] = current
-            update["peak_members"] = Greatest(models.F("peak_members"), current)
-        Room.objects.filter(pk=room.pk).update(**update)
-    # The site-wide per-minute totals behind the admin's "messages in the last hour".
-    record_traffic(
-        now,
-        sum(counts.messages for counts in batch.values()),
-        sum(counts.bytes_relayed for counts in batch.values()),
-    )
+    with transaction.atomic():
+        Room.objects.bulk_create(
+            [Room(room_id=room_id, last_active=now) for room_id in batch], ignore_conflicts=True
+        )
+        for room_id, counts in batch.items():
+            current = members_now.get(room_id)
+            update: dict[str, object] = {
+                "last_active": now,
+                "messages": models.F("messages") + counts.messages,
+                "bytes_relayed": models.F("bytes_relayed") + counts.bytes_relayed,
+            }
+            if current is not None:
+                update["current_members"] = current
+                update["peak_members"] = Greatest(models.F("peak_members"), current)
+            Room.objects.filter(room_id=room_id).update(**update)
+        # The site-wide per-minute totals behind the admin's "messages in the last hour".
+        record_traffic(
+            now,
+            sum(counts.messages for counts in batch.values()),
+            sum(counts.bytes_relayed for counts in batch.values()),
+        )
