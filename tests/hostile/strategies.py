@@ -47,6 +47,19 @@ json_values: st.SearchStrategy[Any] = st.recursive(
     max_leaves=5,
 )
 
+# JSON that every encoder accepts (no NaN or infinities), for payloads we seal.
+finite_json_values: st.SearchStrategy[Any] = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=40),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=5,
+)
+
 # Base64url-ish text: canonical encodings of any length, and the near misses a strict
 # decoder must refuse (padding, the standard alphabet, non-canonical tails, junk).
 good_key = st.binary(min_size=32, max_size=32).map(b64url)
@@ -83,11 +96,10 @@ def fields(**known: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]
 
 
 # Strings a JSON text can carry but UTF-8 cannot: lone surrogates, mixed with ordinary ones.
-surrogate_texts = st.text(
-    alphabet=st.sampled_from(["\ud800", "\udbff", "\udc00", "\udfff", "a", "\u00e9", "\x00"]),
-    min_size=1,
-    max_size=6,
-).filter(lambda t: any(0xD800 <= ord(c) <= 0xDFFF for c in t))
+_plain = st.text(alphabet=st.sampled_from(["a", "\u00e9", "\x00", "\u2028"]), max_size=3)
+surrogate_texts = st.tuples(
+    _plain, st.sampled_from(["\ud800", "\udbff", "\udc00", "\udfff"]), _plain
+).map("".join)
 client_types = st.sampled_from(["join", "ping", "direct", "broadcast"])
 
 
