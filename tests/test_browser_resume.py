@@ -4,6 +4,8 @@ conversation carries on with the same members and keys."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from playwright.sync_api import expect
 
@@ -16,7 +18,7 @@ from tests.browser_support import (
     wait_for_message,
     wait_members,
 )
-from tests.support.servers import RedisProcess, start_daphne
+from tests.support.servers import RedisProcess, scaled, start_daphne
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis]
 
@@ -61,5 +63,44 @@ def test_pages_resume_after_the_server_process_dies(
         send(alice, "still here")
         wait_for_message(bob, "still here")
         assert PAGE_ERRORS[alice] == PAGE_ERRORS[bob] == []
+        for page in (alice, bob):  # leave first, so the server stops without waiting
+            page.context.close()
+    finally:
+        server.stop()
+
+
+def test_pages_rejoin_as_new_members_when_the_resume_has_expired(
+    redis_server: RedisProcess, new_page: NewPage
+) -> None:
+    """If the server forgot the membership, the pages rejoin fresh, re-verify and talk on."""
+    env = {
+        "REDIS_URL": redis_server.url,
+        "SOTTO_RESUME_GRACE": "0.5",
+        "SOTTO_PRESENCE_TTL": "1",
+        "SOTTO_PRESENCE_HEARTBEAT": "0.25",
+    }
+    server = start_daphne(env)
+    try:
+        room = unique_room("rejoin")
+        alice, bob = new_page(), new_page()
+        join(alice, server, room, PASSWORD)
+        join(bob, server, room, PASSWORD)
+        wait_members(alice, ["you", "verified"])
+        bob_id = bob.locator("#members li[data-state=you]").get_attribute("data-member-id")
+
+        server.kill()
+        expect(bob.locator("#room-status")).to_contain_text("reconnecting")
+        time.sleep(scaled(3))  # longer than the presence TTL and the resume grace
+        server = start_daphne(env, port=server.port)
+
+        for page in (alice, bob):
+            expect(page.get_by_role("log")).to_contain_text("Reconnected as a new member")
+            wait_members(page, ["you", "verified"])
+        assert bob.locator("#members li[data-state=you]").get_attribute("data-member-id") != bob_id
+        send(alice, "fresh keys, same room")
+        wait_for_message(bob, "fresh keys, same room")
+        assert PAGE_ERRORS[alice] == PAGE_ERRORS[bob] == []
+        for page in (alice, bob):  # leave first, so the server stops without waiting
+            page.context.close()
     finally:
         server.stop()

@@ -10,7 +10,8 @@ import { FRAME } from "../core/constants.js";
 export const PING_INTERVAL_MS = 20000;
 /** No frame at all for this long means the socket is dead, even if it looks open. */
 export const SILENCE_LIMIT_MS = 50000;
-const RETRY_DELAYS_MS = [250, 1000, 2000, 4000, 8000];
+/** Waits before each reconnect attempt; the last repeats until the person leaves. */
+const RETRY_DELAYS_MS = [250, 500, 1000, 2000, 3000, 5000];
 
 /** Close codes after which reconnecting would not help (docs/protocol.md 4, 4.1). */
 export const FINAL_CLOSE = Object.freeze({ ROOM_FULL: 4003, REPLACED: 4009, RATE_LIMITED: 4029 });
@@ -78,11 +79,14 @@ export class Connection {
     socket.addEventListener("close", (event) => {
       if (socket !== this.socket) return;
       this.stopPings();
-      const final = this.closed || Object.values(FINAL_CLOSE).includes(event.code);
-      const retrying = !final && this.attempt < RETRY_DELAYS_MS.length;
-      this.handlers.onClose(event.code, retrying);
-      if (retrying) {
-        this.retryTimer = window.setTimeout(() => this.connect(), RETRY_DELAYS_MS[this.attempt]);
+      // Only a socket that was once open is worth retrying: one that never opened
+      // (a wrong address, a refused upgrade) gets a few tries, then the person is told.
+      const final = this.closed || Object.values(FINAL_CLOSE).includes(event.code)
+        || (!this.opened && this.attempt >= 3);
+      this.handlers.onClose(event.code, !final);
+      if (!final) {
+        const delay = RETRY_DELAYS_MS[Math.min(this.attempt, RETRY_DELAYS_MS.length - 1)];
+        this.retryTimer = window.setTimeout(() => this.connect(), delay);
         this.attempt += 1;
       }
     });
