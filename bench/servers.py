@@ -151,7 +151,9 @@ class Launcher:
         procs, urls = [], []
         for number in range(workers):
             port = free_port()
-            args = [str(VENV_BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port)]
+            # as scripts/run starts it: a listen backlog of 1024, not Twisted's 50
+            endpoint = f"tcp:port={port}:interface=127.0.0.1:backlog=1024"
+            args = [str(VENV_BIN / "daphne"), "-e", endpoint]
             proc, log = self._spawn(
                 f"{name}-{number}", args + ["chatproject.asgi:application"], env
             )
