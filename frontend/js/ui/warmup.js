@@ -1,13 +1,14 @@
 /**
- * Warm the P-256 code while the person is still typing: the first SPAKE2 share a page
+ * Warm the crypto code while the person is still typing: the first SPAKE2 share a page
  * computes is several times slower than the next (the JIT has not compiled the field
- * arithmetic yet, and the base point's multiplication table is built on first use).
- * One throwaway exchange with random, discarded values makes the real one fast.
+ * arithmetic yet, and the base point's multiplication table is built on first use), and
+ * the browser's first PBKDF2 call pays for starting its crypto machinery. One throwaway
+ * exchange with random, discarded values and a one-iteration PBKDF2 make the real ones fast.
  * @module ui/warmup
  */
 
 import { computeK, computeShare, randomScalar, ROLE } from "../core/spake2.js";
-import { randomBytes } from "../core/webcrypto.js";
+import { pbkdf2Sha256, randomBytes } from "../core/webcrypto.js";
 
 /** Run one discarded SPAKE2 exchange now. */
 export function warmUpSpake2() {
@@ -25,9 +26,10 @@ export function warmUpSpake2() {
  * @param {HTMLElement} marker gets data-warm="1" when done (the timing benchmark waits for it)
  */
 export function warmUpWhenIdle(marker) {
-  const run = () => {
+  const run = async () => {
     try {
       warmUpSpake2();
+      await pbkdf2Sha256(randomBytes(16), randomBytes(16), 1, 32);
     } catch {
       // Only an optimisation: the real exchange reports its own errors.
     }
