@@ -40,7 +40,8 @@ export class MessageLog {
    */
   append(row) {
     const follow = this.atBottom();
-    this.empty.hidden = true;
+    // Notices alone keep "Write something!" up; the first message replaces it.
+    if (row.classList.contains("msg")) this.empty.hidden = true;
     this.log.append(row);
     while (this.log.childElementCount > MAX_ROWS + 1) {
       const first = this.log.firstElementChild === this.empty

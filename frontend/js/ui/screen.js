@@ -27,6 +27,8 @@ export class RoomScreen {
     /** Members already in the room when we arrived: the ones our password is checked against. */
     this.elders = new Set();
     this.ready = false;
+    /** True while nobody in the room shares our password (writing is pointless). */
+    this.locked = false;
     /** False while the socket is down or a reconnect awaits its welcome. */
     this.online = false;
   }
@@ -65,6 +67,11 @@ export class RoomScreen {
       }
       case EVENT.PEER_VERIFIED:
         members.upsert(e.memberId, { state: "verified", fingerprint: e.fingerprint });
+        if (this.locked) {
+          // Somebody with our password arrived: there is someone to talk to after all.
+          this.locked = false;
+          this.views.composer.setEnabled(true);
+        }
         this.checkReady();
         break;
       case EVENT.PEER_FAILED:
@@ -108,7 +115,7 @@ export class RoomScreen {
     const { log, members, composer } = this.views;
     const first = this.me === "";
     this.online = true;
-    composer.setEnabled(true);
+    composer.setEnabled(!this.locked);
     if (e.resumed) {
       // Same membership: keep every handshake state, add anyone who arrived meanwhile.
       for (const [id, color] of Object.entries(e.members)) {
@@ -147,24 +154,42 @@ export class RoomScreen {
    * @param {string} reason
    */
   failed(id, reason) {
-    const { log, members, status } = this.views;
+    const { log, members } = this.views;
     members.upsert(id, { state: "failed" });
     const name = members.nameOf(id);
     if (reason !== FAIL_REASON.WRONG_PASSWORD) {
       log.addNotice(`${name} sent a broken password check and is not trusted.`, "bad");
     } else if (!this.elders.has(id)) {
       log.addNotice(`${name} tried to join with a wrong password. They cannot read anything here.`, "bad");
-    } else if ([...this.elders].every((eid) => members.members.get(eid)?.state === "failed")) {
+    } else if (this.ready) {
+      log.addNotice(`${name} uses a different password from yours.`, "bad");
+    }
+    // During our first checks, failures of elders are judged together in settleElders().
+    this.checkReady();
+  }
+
+  /**
+   * Our first password checks have all ended: if every elder refused us, the wrong
+   * password is most likely ours; if only some did, theirs differs from ours.
+   */
+  settleElders() {
+    const { log, members, status, composer } = this.views;
+    const failed = [...this.elders].filter((id) => members.members.get(id)?.state === "failed");
+    if (failed.length > 0 && failed.length === this.elders.size) {
+      this.locked = true;
+      composer.setEnabled(false);
+      log.empty.hidden = true;  // "Write something!" would be bad advice here
       status.alert(
         "Wrong password",
         "Nobody in this room accepted your password, so you cannot read or send anything here. " +
           "Check the password with the others and try again.",
         true,
       );
-    } else {
-      log.addNotice(`${name} uses a different password from yours.`, "bad");
+      return;
     }
-    this.checkReady();
+    for (const id of failed) {
+      log.addNotice(`${members.nameOf(id)} uses a different password from yours.`, "bad");
+    }
   }
 
   /** @param {any} e a MessageReceived event */
@@ -189,6 +214,7 @@ export class RoomScreen {
     if ([...this.elders].some((id) => members.get(id)?.state === "checking")) return;
     this.ready = true;
     performance.mark("sotto:ready");
+    this.settleElders();
     this.onState("ready");
     this.views.composer.focus();
   }
