@@ -307,9 +307,9 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 class RelayThread:
     """A HostileRelay on its own event loop in a background thread, for synchronous tests."""
 
-    def __init__(self, upstream_http: str) -> None:
+    def __init__(self, upstream_http: str, *more: str) -> None:
         """Prepare (nothing runs until the context is entered)."""
-        self.relay = HostileRelay(upstream_http)
+        self.relay = HostileRelay(upstream_http, *more)
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
 
