@@ -3,11 +3,14 @@
 Theory of operation: the member whose id sorts lower is A. A sends `pake1` and
 waits for `pake2`; B answers a `pake1` with `pake2` (carrying its confirmation
 cB) and waits for `pake3`. A checks cB: if it verifies A is done and sends
-`pake3` (cA), else `pake_fail`; B checks cA likewise. A handshake is fed parsed
-direct bodies and returns the bodies to send plus its outcome; it never sees
-the network, the clock or the failure limit (the session owns those). Waiting
-states carry a deadline; passing it marks the peer "not answering" once, but a
-late answer to the step still outstanding is still accepted.
+`pake3` (cA), else `pake_fail`; B checks cA likewise. An invalid share or a
+malformed field fails as `invalid_share` and is answered with `pake_fail` too.
+A handshake is fed parsed direct bodies and returns the bodies to send plus its
+outcome; it never sees the network, the clock or the failure limit (the session
+owns those). Waiting states carry a deadline; passing it marks the peer "not
+answering" once, but a late answer to the step still outstanding is still
+accepted. B answers a repeat of the pake1 it already answered (same pA, sent
+again after A resumed) with the same pake2, so both sides keep one set of keys.
 """
 
 from __future__ import annotations
@@ -67,7 +70,6 @@ class Step:
     send: list[str] = field(default_factory=list)
     verified: bool = False
     failed: str | None = None
-    restarted: bool = False
 
 
 class Handshake:
@@ -95,10 +97,28 @@ class Handshake:
         self._secret = 0
         self._share = b""
         self._keys: spake2.Keys | None = None
+        # (B) the pA text of the pake1 we answered, to recognise it when A sends it again
+        self._answered: str | None = None
 
     def accepts(self, kind: str) -> bool:
         """True if a body of this kind is acted on in the current state."""
         return kind in ACCEPTS.get((self.role, self.state), frozenset())
+
+    def repeats(self, body: dict[str, Any]) -> bool:
+        """(B) True for the pake1 already answered while we wait for pake3."""
+        return (
+            self.state == State.WAIT_PAKE3
+            and body.get("k") == K_PAKE1
+            and self._answered is not None
+            and body.get("pA") == self._answered
+        )
+
+    def resend(self, now: float) -> str | None:
+        """The outstanding step to send again after a resume, with a fresh deadline; else None."""
+        if not self.in_progress or not self.last_body:
+            return None
+        self.deadline = now + HANDSHAKE_TIMEOUT
+        return self.last_body
 
     def start(self, now: float) -> str:
         """(A) begin or restart: draw x, return the pake1 body."""
@@ -129,7 +149,11 @@ class Handshake:
         return Step()
 
     def _on_pake1(self, body: dict[str, Any], now: float) -> Step:
-        restarted = self.state != State.IDLE
+        if self.repeats(body):
+            # A sent it again (it resumed): a fresh answer would leave A's first answer stale.
+            assert self.last_body is not None
+            self.deadline = now + HANDSHAKE_TIMEOUT
+            return Step(send=[self.last_body])
         p_a = b64decode(body.get("pA"), POINT_LENGTH)
         self._secret = self._draw()
         self._share = spake2.start("B", self._w, self._secret)
@@ -140,7 +164,8 @@ class Handshake:
         self.last_body = dumps(
             {"k": K_PAKE2, "pB": b64encode(self._share), "cB": b64encode(keys.c_b)}
         )
-        return Step(send=[self.last_body], restarted=restarted)
+        self._answered = body["pA"]
+        return Step(send=[self.last_body])
 
     def _on_pake2(self, body: dict[str, Any]) -> Step:
         p_b = b64decode(body.get("pB"), POINT_LENGTH)
@@ -175,6 +200,7 @@ class Handshake:
         self._secret = 0
         self._share = b""
         self._keys = None
+        self._answered = None
         self.deadline = None
 
     def timed_out(self, now: float) -> bool:

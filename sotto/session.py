@@ -17,9 +17,11 @@ sleeps; randomness (`rng(n)`) and time (`clock()`, seconds) are injected.
   reported, late fillers of a reported gap accepted), sender verified and its
   key for that epoch present (else held for 30 s), signature, ratchet, tag.
   State changes only once all of them pass.
+- A resumed welcome re-sends each unfinished handshake step as it was (restarting
+  none) and our sender key to every verified peer.
 - The leave of a verified member starts a new epoch of our chain, sent to every
   verified peer; a peer's old-epoch chain is deleted 10 s after its new key arrives.
-- At most 5 failed handshakes a minute: past that, pake1 frames are ignored and
+- At most 5 failed handshakes a minute: past that, new pake1 frames are ignored and
   no handshake is started (`HandshakeRefused`) until the window clears.
 """
 
@@ -202,7 +204,8 @@ class RoomSession:
             raise UsageError("not in the room yet")
         if len(text.encode("utf-8")) > MAX_TEXT_BYTES:
             raise UsageError(f"a message holds at most {MAX_TEXT_BYTES} bytes")
-        ts = int(self._clock() * 1000)
+        # round, not int: a clock a hair below a whole millisecond must not stamp the one before
+        ts = round(self._clock() * 1000)
         index, mk = self._chain.next_key()
         body = seal_broadcast(
             self._signer,
@@ -329,17 +332,24 @@ class RoomSession:
         self._seqs.reset(seq)
 
     def _resume_peers(self, others: dict[str, Any]) -> None:
-        """After a resumed welcome: apply who came and went, re-send unfinished steps."""
+        """After a resumed welcome: re-send unfinished steps, apply who came and went, re-key."""
         gone: dict[str, Any] = {mid: {} for mid in self._peers if mid not in others}
         came = {mid: meta for mid, meta in others.items() if mid not in self._peers}
+        now = self._clock()
         for peer in self._peers.values():
-            if (
-                peer.member_id not in gone
-                and peer.handshake.in_progress
-                and peer.handshake.last_body
-            ):
-                self._direct(peer.member_id, peer.handshake.last_body)
+            body = None if peer.member_id in gone else peer.handshake.resend(now)
+            if body is not None:
+                # The re-sent step is the live handshake: a retry on top of it would have
+                # the peer answer two pake1 frames, and the first answer would no longer fit.
+                peer.not_answering = peer.refused = False
+                self._direct(peer.member_id, body)
+        epoch = self._chain.epoch
         self._apply_presence(came, gone)
+        # A sender key sent just before the drop may be lost; one a peer holds is ignored.
+        if self._chain.epoch == epoch:  # else the rotation has just sent every peer our key
+            for peer in self._peers.values():
+                if peer.verified:
+                    self._send_sender_key(peer)
 
     def _on_presence(self, frame: dict[str, Any]) -> None:
         joins, leaves = frame.get("joins", {}), frame.get("leaves", {})
@@ -432,7 +442,9 @@ class RoomSession:
     def _on_pake(self, peer: Peer, body: dict[str, Any]) -> None:
         kind = body.get("k")
         now = self._clock()
-        if kind == K_PAKE1 and peer.handshake.accepts(K_PAKE1) and self._over_limit(now):
+        # A repeat of the pake1 being answered starts nothing new, so the limit lets it by.
+        fresh = kind == K_PAKE1 and not peer.handshake.repeats(body)
+        if fresh and peer.handshake.accepts(K_PAKE1) and self._over_limit(now):
             self._emit(HandshakeRefused(peer.member_id))
             return
         if not isinstance(kind, str) or not peer.handshake.accepts(kind):

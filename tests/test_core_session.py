@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import random
 from collections import deque
 from collections.abc import Callable
@@ -545,3 +546,126 @@ def test_fresh_welcome_after_a_failed_resume_starts_over() -> None:
     assert set(session.peers) == {b}
     expected = ["pake1"] if new_id < b else []
     assert [json.loads(f["body"])["k"] for f in frames] == expected
+
+
+PAKE2 = '"pake2"'
+
+
+def _pair_losing(
+    seed: str, lose: Callable[[str, dict[str, Any]], bool] = lambda to, frame: True
+) -> tuple[Relay, str, str, list[dict[str, Any]]]:
+    """Two members joined while the directs `lose` picks are lost: (relay, A, B, lost frames)."""
+    clock = Clock()
+    relay = Relay(clock, seed)
+    ids = [relay.join(make_session(f"{seed}-{i}", clock)) for i in range(2)]
+    lost: list[dict[str, Any]] = []
+
+    def drop(to: str, frame: dict[str, Any]) -> bool:
+        if lose(to, frame):
+            lost.append(frame)
+            return True
+        return False
+
+    relay.drop = drop
+    relay.run()
+    relay.drop = lambda to, frame: False
+    low, high = sorted(ids)
+    return relay, low, high, lost
+
+
+def test_resume_while_not_answering_resends_the_pending_pake1_only() -> None:
+    """A resumed A re-sends its pending pake1 and starts no second one, so both sides verify."""
+    relay, low, high, _ = _pair_losing("stalled")
+    relay.clock.now += 11
+    relay.tick()
+    assert relay.of(low, PeerNotAnswering) == [PeerNotAnswering(high)]
+    pending = relay.sessions[low].peers[high].handshake.last_body
+    frames, _ = relay.sessions[low].receive(_welcome(relay, low, resumed=True))
+    assert [(f["to"], f["body"]) for f in frames] == [(high, pending)]
+    relay.submit(low, frames)
+    relay.run()
+    for me, them in ((low, high), (high, low)):
+        assert [e.member_id for e in relay.of(me, PeerVerified)] == [them]
+        assert not relay.of(me, PeerFailed)
+
+
+def test_resent_step_gets_a_fresh_deadline() -> None:
+    """A step re-sent after a resume is reported as not answering again 10 s later, then retried."""
+    relay, low, high, _ = _pair_losing("stalled-again")
+    relay.clock.now += 11
+    relay.tick()
+    frames, _ = relay.sessions[low].receive(_welcome(relay, low, resumed=True))
+    relay.clock.now += 10
+    relay.tick()
+    assert relay.of(low, PeerNotAnswering) == [PeerNotAnswering(high)] * 2
+    relay.join(make_session("stalled-again-2", relay.clock))
+    relay.run()
+    assert high in [e.member_id for e in relay.of(low, PeerVerified)]
+
+
+def test_repeated_pake1_is_answered_with_the_same_pake2() -> None:
+    """B answers a pake1 it already answered with the same pake2, so the first answer still fits."""
+    relay, low, high, held = _pair_losing("repeat-pake1", lambda to, f: PAKE2 in f["body"])
+    assert [json.loads(f["body"])["k"] for f in held] == ["pake2"]
+    # A's connection blips; the server delivers B's held pake2 after A's resumed welcome.
+    frames, _ = relay.sessions[low].receive(_welcome(relay, low, resumed=True))
+    assert [json.loads(f["body"])["k"] for f in frames] == ["pake1"]
+    relay.submit(low, frames)
+    relay.feed(low, held[0])
+    relay.run()
+    answers = [f["body"] for f in relay.sent if f["from"] == high and PAKE2 in f["body"]]
+    assert len(answers) == 2 and answers[0] == answers[1]
+    for me, them in ((low, high), (high, low)):
+        assert [e.member_id for e in relay.of(me, PeerVerified)] == [them]
+        assert not relay.of(me, PeerFailed)
+
+
+def test_repeated_pake1_is_answered_even_past_the_failure_limit() -> None:
+    """A repeat of the pake1 being answered is no new handshake, so the failure limit lets it by."""
+    relay, low, high, _ = _pair_losing("repeat-limit", lambda to, f: PAKE2 in f["body"])
+    for i in range(5):
+        relay.join(make_session(f"repeat-limit-bad-{i}", relay.clock, W_BAD))
+        relay.run()
+    assert len(relay.of(high, PeerFailed)) == 5
+    pake1 = relay.sessions[low].peers[high].handshake.last_body
+    frames, events = relay.sessions[high].receive({"type": "direct", "from": low, "body": pake1})
+    assert events == []
+    assert [json.loads(f["body"])["k"] for f in frames] == ["pake2"]
+
+
+def test_resume_resends_the_sender_key_lost_in_flight() -> None:
+    """A sender key lost just before a drop is sent again after the resumed welcome."""
+    clock = Clock()
+    relay = Relay(clock, "lost-key")
+    a = relay.join(make_session("lost-key-a", clock))
+    relay.run()
+    b = relay.join(make_session("lost-key-b", clock))
+    relay.drop = lambda to, frame: to == b and '"sealed"' in frame["body"]
+    relay.run()
+    relay.drop = lambda to, frame: False
+    assert relay.sessions[b].peers[a].verified and not relay.sessions[b].peers[a].chains
+    frames, _ = relay.sessions[a].receive(_welcome(relay, a, resumed=True))
+    assert [(f["to"], json.loads(f["body"])["k"]) for f in frames] == [(b, "sealed")]
+    relay.submit(a, frames)
+    relay.run()
+    relay.say(a, "after the blip")
+    relay.run()
+    assert relay.texts(b) == [(a, "after the blip")]
+    # The same re-send to a peer that already holds the key changes nothing there.
+    before = len(relay.events[a])
+    frames, _ = relay.sessions[b].receive(_welcome(relay, b, resumed=True))
+    relay.submit(b, frames)
+    relay.run()
+    assert relay.events[a][before:] == []
+    relay.say(b, "still fine")
+    relay.run()
+    assert relay.texts(a) == [(b, "still fine")]
+
+
+def test_text_timestamp_is_rounded_to_the_millisecond() -> None:
+    """A clock a hair below a whole millisecond stamps that millisecond, not the one before."""
+    relay, (a, b) = room_of(2, seed="ts")
+    relay.clock.now = math.nextafter(1_760_000_000.123, 0)
+    relay.say(a, "when?")
+    relay.run()
+    assert [e.ts for e in relay.of(b, MessageReceived)] == [1_760_000_000_123]

@@ -371,11 +371,6 @@ async def test_duplicate_delivery_is_harmless(relay: HostileRelay, room: Room) -
         assert {e.reason for e in member.of(Rejected)} == {"replayed"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reported: a duplicated pake1 restarts B's handshake, so A's pake3 for the first "
-    "answer fails at B as a wrong password (sotto/handshake.py ACCEPTS B/WAIT_PAKE3)",
-)
 async def test_duplicate_handshake_frames_are_harmless(relay: HostileRelay, room: Room) -> None:
     """Every handshake frame delivered twice: both members still verify each other."""
     relay.down_rules.append(duplicate(lambda link, f: (body_kind(f) or "").startswith("pake")))

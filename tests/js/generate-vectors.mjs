@@ -33,12 +33,12 @@ const DESCRIPTION = "Vectors written by the JS core (tests/js/generate-vectors.m
   + "norm, room_id} as room_id.json. sealed_direct: as sealed_direct.json. broadcast: one body "
   + "at a later chain index: the chain is stepped from ck0_hex to index, then sealed as "
   + "broadcast.json. spake2: a whole handshake between two RoomSession-style members, as "
-  + "spake2_session.json. session: a recorded room (a, b right password, c wrong): each "
-  + "member is RoomSession(room_name, password, rng=SeededRandom(rng_label), clock) with the "
-  + "clock at now_ms of each step (whole seconds); steps are {member, now_ms, call, arg, "
-  + "frames, events}: call is receive (arg = the server frame), send_text (arg = the text) or "
-  + "tick; frames and events are exactly what the call returned (events as {kind, fields} "
-  + "with snake_case names, Joined.members as id -> colour).";
+  + "spake2_session.json. session: a recorded room (a, b, d, e, g right password, c "
+  + "wrong): each member is RoomSession(room_name, password, rng=SeededRandom(rng_label), "
+  + "clock) with the clock at now_ms of each step (whole seconds); steps are {member, "
+  + "now_ms, call, arg, frames, events}: call is receive (arg = the server frame), send_text "
+  + "(arg = the text) or tick; frames and events are exactly what the call returned (events "
+  + "as {kind, fields} with snake_case names, Joined.members as id -> colour).";
 const RNG = "Random inputs come from SeededRandom(label): the byte stream SHA-256(label || u32(0)) "
   + "|| SHA-256(label || u32(1)) || ..., read front to back (label is ASCII), as in "
   + "tests/vectors/generate.py. Every value drawn from it is also written out.";
@@ -222,9 +222,8 @@ async function session() {
   await relay.tick();
   now.advance(20_000);
   await relay.tick();
-  // The network heals; d's connection blips and resumes, re-sending its unfinished steps.
-  // Known issue in both cores (reported): the resume also restarts the "not answering"
-  // handshakes, so a and b each get two pake1 from d and d sees a false wrong_password.
+  // The network heals; d's connection blips and resumes, re-sending its pending pake1 to a
+  // and b as it was (the resume restarts neither), so each answers once and d verifies both.
   relay.filter = (_to, frame) => frame;
   await relay.resume(ids.d);
   // c's resume fails: it comes back under a new id; the others retry stalled handshakes.
@@ -258,6 +257,26 @@ async function session() {
   await relay.say(ids.a, "after b left");
   now.advance(31_000);
   await relay.tick();
+  // g joins while every direct to it waits at the server. Its connection blips; on resuming
+  // it re-sends its pending pake1 frames, which overtake nothing: the held answers arrive
+  // first, then each peer answers the repeat with the same pake2, so both sides still agree.
+  const g = await RoomSession.create({ roomName, password: "shared secret",
+    random: seededRandom("js session g"), now });
+  names.set(g, "g");
+  specs.push({ name: "g", password: "shared secret", rng_label: "js session g" });
+  ids.g = b64encode(relay.random(16));
+  const waiting = [];
+  relay.filter = (to, frame) => {
+    if (frame.type !== "direct" || to !== ids.g) return frame;
+    waiting.push({ to, frame });
+    return null;
+  };
+  await relay.join(g, ids.g);
+  relay.filter = (_to, frame) => frame;
+  await relay.resume(ids.g, waiting);
+  // a blips too: it re-sends its sender key to every verified peer, which each ignore.
+  await relay.resume(ids.a);
+  await relay.say(ids.g, "g is in");
   return { room_name: roomName, members: specs, steps: relay.steps };
 }
 

@@ -92,3 +92,19 @@ test("isEd25519Point accepts real keys and refuses non-canonical or off-curve by
   assert.equal(isEd25519Point(notSquare), false, "y = 2 has no x");
   assert.equal(isEd25519Point(key.subarray(0, 31)), false);
 });
+
+test("B answers a repeated pake1 with its stored pake2, drawing nothing; a new pA restarts",
+  async () => {
+    const { a, b, random } = await pair();
+    const pake1 = parseJsonObject(a.start(random, 0));
+    const first = await b.receive(pake1, random, 0);
+    const noDraw = () => { throw new Error("a repeat must draw no new scalar"); };
+    const again = await b.receive({ ...pake1 }, noDraw, 5_000);
+    assert.deepEqual([again.outcome, again.reply], ["waiting", first.reply]);
+    assert.equal(b.deadline, 15_000);
+    const restarted = await b.receive(parseJsonObject(a.start(random, 0)), random, 0);
+    assert.notEqual(restarted.reply, first.reply);
+    const three = await a.receive(parseJsonObject(restarted.reply), random, 0);
+    assert.equal((await b.receive(parseJsonObject(three.reply), random, 0)).outcome,
+      "verified");
+  });

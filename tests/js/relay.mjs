@@ -44,13 +44,16 @@ export class Relay {
     return id;
   }
 
-  /** A member's connection blipped and it resumed: a resumed welcome, nobody else notices. */
-  async resume(id) {
+  /**
+   * A member's connection blipped and it resumed: a resumed welcome, then the directs the
+   * server held for it meanwhile (`held`, as {to, frame}); nobody else notices.
+   */
+  async resume(id, held = []) {
     const { session, meta } = this.members.get(id);
     const members = Object.fromEntries([...this.members].map(([k, v]) => [k, v.meta]));
     const token = session.joinFrame().resume;
     this.queue.push({ to: id, frame: { type: "welcome", v: 1, you: id, color: meta.color,
-      members, seq: this.seq, resume: token, resumed: true } });
+      members, seq: this.seq, resume: token, resumed: true } }, ...held);
     await this.pump();
   }
 

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { EVENT } from "../../frontend/js/core/constants.js";
+import { parseJsonObject } from "../../frontend/js/core/encoding.js";
 import { room, texts } from "./relay.mjs";
 
 test("two members verify each other with matching fingerprints and talk both ways", async () => {
@@ -148,3 +149,106 @@ test("the leave of a member that never verified causes no rotation", async () =>
   assert.deepEqual(relay.kinds(a, EVENT.KEYS_ROTATED), []);
   assert.deepEqual(relay.kinds(b, EVENT.KEYS_ROTATED), []);
 });
+
+/** A room of two whose directs matching `lose(to, frame)` are lost (kept in `lost`). */
+async function pairLosing(label, lose) {
+  const { relay, member, now } = room(label);
+  const lost = [];
+  relay.filter = (to, frame) => {
+    if (frame.type !== "direct" || !lose(to, frame)) return frame;
+    lost.push({ to, frame });
+    return null;
+  };
+  const ids = [await member("a"), await member("b")].sort();
+  relay.filter = (_to, frame) => frame;
+  return { relay, member, now, lost, low: ids[0], high: ids[1] };
+}
+
+/** The kinds of the direct bodies delivered to `to` from `from` since log entry `mark`. */
+const directKinds = (relay, mark, from, to) => relay.log.slice(mark)
+  .filter((d) => d.to === to && d.frame.type === "direct" && d.frame.from === from)
+  .map((d) => parseJsonObject(d.frame.body).k);
+
+test("a resumed A re-sends its pending pake1 and starts no second one", async () => {
+  const { relay, now, lost, low, high } = await pairLosing("stalled", () => true);
+  now.advance(11_000);
+  await relay.tick();
+  assert.deepEqual(relay.kinds(low, EVENT.PEER_NOT_ANSWERING).map((e) => e.memberId), [high]);
+  const pending = lost.find((d) => d.to === high).frame.body;
+  const mark = relay.log.length;
+  await relay.resume(low);
+  const resent = relay.log.slice(mark).filter((d) => d.to === high
+    && d.frame.type === "direct" && parseJsonObject(d.frame.body).k === "pake1");
+  assert.deepEqual(resent.map((d) => d.frame.body), [pending]);
+  for (const [me, them] of [[low, high], [high, low]]) {
+    assert.deepEqual(relay.kinds(me, EVENT.PEER_VERIFIED).map((e) => e.memberId), [them]);
+    assert.deepEqual(relay.kinds(me, EVENT.PEER_FAILED), []);
+  }
+});
+
+test("a step re-sent after a resume gets a fresh deadline and is retried later", async () => {
+  const { relay, member, now, low, high } = await pairLosing("stalled again", () => true);
+  now.advance(11_000);
+  await relay.tick();
+  relay.filter = (_to, frame) => (frame.type === "direct" ? null : frame);
+  await relay.resume(low);
+  now.advance(10_000);
+  await relay.tick();
+  assert.deepEqual(relay.kinds(low, EVENT.PEER_NOT_ANSWERING).map((e) => e.memberId),
+    [high, high]);
+  relay.filter = (_to, frame) => frame;
+  await member("c");
+  assert.ok(relay.kinds(low, EVENT.PEER_VERIFIED).some((e) => e.memberId === high));
+});
+
+/** Loses B's pake2 (the only one in a room of two). */
+const pake2 = (_to, frame) => frame.body.includes('"pake2"');
+
+test("B answers a repeated pake1 with the same pake2, so a late first answer fits", async () => {
+  const { relay, lost, low, high } = await pairLosing("repeat", pake2);
+  assert.deepEqual(lost.map((d) => parseJsonObject(d.frame.body).k), ["pake2"]);
+  const mark = relay.log.length;
+  // The server delivers the pake2 it held for A right after A's resumed welcome.
+  await relay.resume(low, lost);
+  const answers = relay.log.slice(mark).filter((d) => d.to === low && d.frame.type === "direct"
+    && parseJsonObject(d.frame.body).k === "pake2").map((d) => d.frame.body);
+  assert.equal(answers.length, 2);
+  assert.equal(answers[0], answers[1]);
+  assert.deepEqual(directKinds(relay, mark, low, high), ["pake1", "pake3", "sealed"]);
+  for (const [me, them] of [[low, high], [high, low]]) {
+    assert.deepEqual(relay.kinds(me, EVENT.PEER_VERIFIED).map((e) => e.memberId), [them]);
+    assert.deepEqual(relay.kinds(me, EVENT.PEER_FAILED), []);
+  }
+});
+
+test("a repeated pake1 is answered even past the failure limit", async () => {
+  const { relay, member, low, high } = await pairLosing("repeat limit", pake2);
+  for (let n = 0; n < 5; n += 1) await member(`bad ${n}`, `guess ${n}`);
+  assert.equal(relay.kinds(high, EVENT.PEER_FAILED).length, 5);
+  const pake1 = relay.log.find((d) => d.to === high && d.frame.from === low).frame;
+  const { frames, events } = await relay.members.get(high).session.receive(pake1);
+  assert.deepEqual(events, []);
+  assert.deepEqual(frames.map((f) => parseJsonObject(f.body).k), ["pake2"]);
+});
+
+test("after a resume a member re-sends its sender key, so a key lost in flight is recovered",
+  async () => {
+    const { relay, member } = room("lost key");
+    const a = await member("a");
+    relay.filter = (_to, frame) => (frame.type === "direct" && frame.from === a
+      && frame.body.includes('"sealed"') ? null : frame);
+    const b = await member("b");
+    relay.filter = (_to, frame) => frame;
+    assert.deepEqual(relay.kinds(b, EVENT.PEER_VERIFIED).map((e) => e.memberId), [a]);
+    const mark = relay.log.length;
+    await relay.resume(a);
+    assert.deepEqual(directKinds(relay, mark, a, b), ["sealed"]);
+    await relay.say(a, "after the blip");
+    assert.deepEqual(texts(relay, b), [[a, "after the blip"]]);
+    // The same re-send to a peer that already holds the key changes nothing there.
+    const before = relay.events.get(a).length;
+    await relay.resume(b);
+    assert.deepEqual(relay.events.get(a).slice(before), []);
+    await relay.say(b, "still fine");
+    assert.deepEqual(texts(relay, a), [[a, "after the blip"], [b, "still fine"]]);
+  });

@@ -127,8 +127,9 @@ async function dispatchDirect(s, peer, text, out) {
 /** A handshake step from a peer. */
 async function onPake(s, peer, body, out) {
   const now = s.now();
-  const isPake1 = body.k === DIRECT_KIND.PAKE1;
-  if (isPake1 && peer.handshake.accepts(DIRECT_KIND.PAKE1) && overLimit(s, now)) {
+  // A repeat of the pake1 being answered starts nothing new, so the limit lets it by.
+  const fresh = body.k === DIRECT_KIND.PAKE1 && !peer.handshake.repeats(body);
+  if (fresh && peer.handshake.accepts(DIRECT_KIND.PAKE1) && overLimit(s, now)) {
     out.emit(ev.handshakeRefused(peer.id));
     return;
   }

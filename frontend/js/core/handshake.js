@@ -7,7 +7,10 @@
  * 10 s deadline; `timedOut` reports a missed one once, but a late answer to the step
  * still outstanding is still accepted. A verified machine ignores everything; a failed
  * one accepts a new pake1 (B) or `start` (A). Bodies that do not fit the state are
- * ignored: the table TRANSITIONS says which (role, state, kind) triples act at all.
+ * ignored: the table TRANSITIONS says which (role, state, kind) triples act at all. An
+ * invalid share or a malformed field fails as invalid_share and is answered with
+ * pake_fail too. B answers a repeat of the pake1 it already answered (same pA, sent again
+ * after A resumed) with the same pake2, so both sides keep one set of keys.
  * @module core/handshake
  */
 
@@ -76,6 +79,8 @@ export class Handshake {
     /** @private @type {Uint8Array|null} */ this.Ke = null;
     /** @type {string|null} the last body we sent, re-sent after a resume */
     this.lastBody = null;
+    /** @private @type {string|null} (B) the pA text of the pake1 we answered */
+    this.answered = null;
   }
 
   /** @private */
@@ -92,6 +97,27 @@ export class Handshake {
   accepts(kind) {
     const allowed = TRANSITIONS[this.role][this.state] ?? [];
     return typeof kind === "string" && allowed.includes(kind);
+  }
+
+  /**
+   * (B) True for the pake1 already answered while we wait for pake3.
+   * @param {Record<string, unknown>} body
+   * @returns {boolean}
+   */
+  repeats(body) {
+    return this.state === STATE.WAIT_PAKE3 && body.k === DIRECT_KIND.PAKE1
+      && this.answered !== null && body.pA === this.answered;
+  }
+
+  /**
+   * The outstanding step to send again after a resume, with a fresh deadline; else null.
+   * @param {number} now ms
+   * @returns {string|null}
+   */
+  resend(now) {
+    if (!this.inProgress || !this.lastBody) return null;
+    this.deadline = now + LIMIT.HANDSHAKE_TIMEOUT_MS;
+    return this.lastBody;
   }
 
   /**
@@ -133,6 +159,11 @@ export class Handshake {
 
   /** @private */
   async onPake1(body, random, now) {
+    if (this.repeats(body)) {
+      // A sent it again (it resumed): a fresh answer would leave A's first answer stale.
+      this.deadline = now + LIMIT.HANDSHAKE_TIMEOUT_MS;
+      return { reply: this.lastBody, outcome: "waiting" };
+    }
     const pA = b64decode(body.pA, SIZE.SHARE);
     this.spake = this.newSpake(random);
     const keys = await this.spake.finish(pA);
@@ -140,6 +171,7 @@ export class Handshake {
     this.setState(STATE.WAIT_PAKE3, now);
     this.lastBody = toJson({ k: DIRECT_KIND.PAKE2, pB: b64encode(this.spake.share),
       cB: b64encode(keys.ourMac) });
+    this.answered = /** @type {string} */ (body.pA);
     return { reply: this.lastBody, outcome: "waiting" };
   }
 
@@ -198,6 +230,7 @@ export class Handshake {
 
   /** @private */
   clear() {
+    this.answered = null;
     this.spake = null;
     this.expected = null;
     this.tt = null;

@@ -1,7 +1,8 @@
 /**
  * Who is in the room, as the welcome and presence parts of sotto/session.py: our
  * (re)welcome, presence diffs, the roster of peers, departed members kept 10 s, and the
- * epoch bump when a verified member leaves.
+ * epoch bump when a verified member leaves. A resumed welcome re-sends each unfinished
+ * handshake step as it was (restarting none) and our sender key to every verified peer.
  * @module core/roster
  */
 
@@ -58,17 +59,29 @@ function restart(s, you, seq, out) {
   s.missing.clear();
 }
 
-/** After a resumed welcome: apply who came and went, re-send unfinished steps. */
+/** After a resumed welcome: re-send unfinished steps, apply who came and went, re-key. */
 async function resumePeers(s, others, out) {
   const gone = [...s.peers.keys()].filter((id) => !others.has(id));
   const came = [...others].filter(([id]) => !s.peers.has(id));
+  const now = s.now();
   for (const peer of s.peers.values()) {
-    const body = peer.handshake.lastBody;
-    if (!gone.includes(peer.id) && peer.handshake.inProgress && body) {
+    const body = gone.includes(peer.id) ? null : peer.handshake.resend(now);
+    if (body !== null) {
+      // The re-sent step is the live handshake: a retry on top of it would have the peer
+      // answer two pake1 frames, and the first answer would no longer fit.
+      peer.notAnswering = false;
+      peer.refused = false;
       out.send({ type: FRAME.DIRECT, to: peer.id, body });
     }
   }
+  const epoch = s.chain.epoch;
   await applyPresence(s, came, gone, out);
+  // A sender key sent just before the drop may be lost; one a peer holds is ignored.
+  if (s.chain.epoch === epoch) { // else the rotation has just sent every peer our key
+    for (const peer of s.peers.values()) {
+      if (peer.verified) await sendSenderKey(s, peer, out);
+    }
+  }
 }
 
 /**
