@@ -82,6 +82,7 @@ def test_wrong_password_is_told_and_seen(embedded_server: DaphneProcess, new_pag
     expect(alert).to_contain_text("Nobody in this room accepted your password")
     wait_members(mallory, ["you", "failed", "failed"])
     expect(mallory.get_by_role("textbox", name="Message")).to_be_disabled()
+    expect(mallory.locator("#app")).to_have_attribute("data-state", "locked")
     for page in (alice, bob):
         wait_members(page, ["you", "verified", "failed"])
         expect(page.get_by_role("log")).to_contain_text("tried to join with a wrong password")

@@ -22,7 +22,7 @@ const roomSection = byId("room");
 /** @type {RoomVisit | null} */
 let visit = null;
 
-/** @param {string} state entrance | joining | connected | ready | closed | unsupported */
+/** @param {string} state entrance | joining | connected | ready | locked | closed | unsupported */
 function setState(state) {
   app.dataset.state = state;
 }

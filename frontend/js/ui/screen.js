@@ -18,7 +18,7 @@ import { describeGap, describeRejected, describeServerError } from "./wording.js
 export class RoomScreen {
   /**
    * @param {RoomViews} views
-   * @param {(state: string) => void} onState "connected" | "ready"
+   * @param {(state: string) => void} onState "connected" | "ready" | "locked" (wrong password)
    */
   constructor(views, onState) {
     this.views = views;
@@ -71,6 +71,7 @@ export class RoomScreen {
           // Somebody with our password arrived: there is someone to talk to after all.
           this.locked = false;
           this.views.composer.setEnabled(true);
+          this.onState("ready");
         }
         this.checkReady();
         break;
@@ -98,7 +99,7 @@ export class RoomScreen {
         log.addNotice(describeServerError(e), "warn");
         break;
       case EVENT.HANDSHAKE_REFUSED:
-        members.upsert(e.memberId, { state: "refused" });
+        if (members.members.has(e.memberId)) members.upsert(e.memberId, { state: "refused" });
         log.addNotice(
           `Ignoring ${members.nameOf(e.memberId)}: too many wrong passwords in the last minute.`,
           "bad",
@@ -215,8 +216,8 @@ export class RoomScreen {
     this.ready = true;
     performance.mark("sotto:ready");
     this.settleElders();
-    this.onState("ready");
-    this.views.composer.focus();
+    this.onState(this.locked ? "locked" : "ready");
+    if (!this.locked) this.views.composer.focus();
   }
 
   /** Refresh the line under the room name. */
