@@ -53,6 +53,7 @@ from tests.hostile.relay import (
     duplicate,
     flip_byte,
     forge_from,
+    rewrite,
     substitute_key,
     tamper_body,
     truncate_field,
@@ -209,21 +210,38 @@ async def test_forged_own_echo_is_rejected(relay: HostileRelay, room: Room) -> N
 # ----- key substitution and injected handshakes ---------------------------------------------
 
 
+@pytest.mark.parametrize("where", ["welcome", "presence"])
 async def test_key_substitution_fails_handshake_and_is_shown(
-    relay: HostileRelay, room: Room
+    relay: HostileRelay, room: Room, where: str
 ) -> None:
-    """A member's key swapped for the relay's in another's welcome fails both handshakes."""
+    """A key swapped for the relay's, in a welcome or a presence join, fails both handshakes."""
     a = await room.join("a")
     relay_key = SigningKey(os.urandom(32)).public_key
-    relay.down_rules.append(
-        substitute_key(lambda link, f: link.member_id != a.id, lambda: a.id, relay_key)
-    )
+    if where == "welcome":
+        # b learns a's key from its welcome.
+        relay.down_rules.append(
+            substitute_key(lambda link, f: link.member_id != a.id, lambda: a.id, relay_key)
+        )
+    else:
+        # a learns b's key from the presence join announcing b.
+        relay.down_rules.append(
+            rewrite(
+                lambda link, f: link.member_id == a.id and f.get("type") == "presence",
+                lambda f: _swap_joined_keys(f, relay_key),
+            )
+        )
     b = await room.join("b")
     await a.wait(failed(b.id, "wrong_password"))
     await b.wait(failed(a.id, "wrong_password"))
     await a.say("not for a relay")
     await b.wait(rejected(a.id, "unverified_sender"))
     assert read_texts(b) == [] and not a.of(PeerVerified) and not b.of(PeerVerified)
+
+
+def _swap_joined_keys(frame: Frame, key: bytes) -> Frame:
+    """A presence frame whose every joining member carries ``key``."""
+    joins = {mid: {**meta, "key": b64encode(key)} for mid, meta in frame["joins"].items()}
+    return {**frame, "joins": joins}
 
 
 async def test_impostor_with_a_guessed_password_fails_and_is_shown(
