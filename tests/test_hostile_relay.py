@@ -193,6 +193,8 @@ async def test_forged_or_tampered_sealed_direct_is_rejected_and_no_key_taken(
     await c.read("from a, readable")
     seq = await b.say("from b, never readable by c")
     await a.read("from b, never readable by c")
+    # c holds it, waiting for a key that will never come; 30 s later it is a gap.
+    await relay.wait_for(lambda: c.session.peers[b.id].held_broadcasts or None)
     c.clock.advance(31)
     await c.wait(lambda e: isinstance(e, Gap) and e.first_seq <= seq <= e.last_seq)
     assert read_texts(c) == ["from a, readable"]
