@@ -39,6 +39,12 @@ def _met(value: Any) -> str:
     return {True: "met", False: "**missed**", None: "not judged"}[value]
 
 
+def _hatch_contended(bars: Any, records: list[dict[str, Any]]) -> None:
+    for bar, record in zip(bars, records, strict=True):
+        if record.get("contended"):
+            bar.set_hatch("//")
+
+
 def charts(results: dict[str, Any]) -> list[Path]:
     """Draw deliveries/s by configuration and room size, and latency percentiles at half load."""
     import matplotlib
@@ -57,11 +63,12 @@ def charts(results: dict[str, Any]) -> list[Path]:
     for i, config in enumerate(configs):
         values = [lookup.get((config, m), {}).get("deliveries_per_s", 0) for m in sizes]
         xs = [j + i * width for j in range(len(sizes))]
-        ax.bar(xs, values, width, label=CONFIG_LABELS[config])
+        bars = ax.bar(xs, values, width, label=CONFIG_LABELS[config])
+        _hatch_contended(bars, [lookup.get((config, m), {}) for m in sizes])
     ax.set_xticks([j + width * (len(configs) - 1) / 2 for j in range(len(sizes))])
     ax.set_xticklabels([f"rooms of {m}" for m in sizes])
     ax.set_ylabel("deliveries/s at saturation")
-    ax.set_title("Relay throughput (higher is better)")
+    ax.set_title("Relay throughput (higher is better; hatched: other programs used CPU)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(CHART_DELIVERIES, dpi=110)
@@ -73,15 +80,17 @@ def charts(results: dict[str, Any]) -> list[Path]:
             record = lookup.get((config, members), {})
             values = [record.get(k) or 0 for k in ("p50_ms", "p90_ms", "p99_ms")]
             xs = [j + i * width for j in range(3)]
-            ax.bar(xs, values, width, label=CONFIG_LABELS[config])
+            bars = ax.bar(xs, values, width, label=CONFIG_LABELS[config])
+            _hatch_contended(bars, [record] * 3)
         ax.set_xticks([j + width * (len(configs) - 1) / 2 for j in range(3)])
         ax.set_xticklabels(["p50", "p90", "p99"])
         ax.set_yscale("log")
         ax.set_title(f"rooms of {members}")
     axes[0][0].set_ylabel("ms, send -> last member (half load)")
-    axes[0][-1].legend(fontsize=7)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(configs), fontsize=8)
     fig.suptitle("Latency at half of each configuration's saturation (lower is better)")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     fig.savefig(CHART_LATENCY, dpi=110)
     plt.close(fig)
     return [CHART_DELIVERIES, CHART_LATENCY]
