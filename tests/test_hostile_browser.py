@@ -74,10 +74,11 @@ def test_key_substitution_shows_the_peer_as_failed(relay: RelayThread, new_page:
     relay.relay.down_rules.append(
         substitute_key(lambda link, f: link.member_id != alice_id, lambda: alice_id, fake)
     )
-    join(bob, relay, room, PASSWORD)
+    join(bob, relay, room, PASSWORD, ready=False)
     wait_members(alice, ["you", "failed"])
     wait_members(bob, ["you", "failed"])
     # Bob is told nobody accepted his password (what the relay's swap looks like to him).
+    expect(bob.locator("#app")).to_have_attribute("data-state", "locked")
     expect(bob.locator("body")).to_contain_text("Nobody in this room accepted your password")
     send(alice, "not for the relay")
     expect(bob.get_by_role("log")).to_contain_text("has not proved the password")
