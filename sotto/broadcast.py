@@ -76,12 +76,21 @@ def verify_broadcast(env: Envelope, public_key: bytes, room_id: str, sender: str
     verify(public_key, aad + env.nonce + env.ct, env.sig)
 
 
-def open_broadcast(env: Envelope, mk: bytes, room_id: str, sender: str) -> dict[str, Any]:
-    """Decrypt, unpad and parse the plaintext object of a verified envelope."""
+def decrypt_broadcast(env: Envelope, mk: bytes, room_id: str, sender: str) -> bytes:
+    """The padded plaintext of a verified envelope; raises if the tag does not verify."""
     aad = message_aad(room_id, sender, env.epoch, env.index)
-    padded = aead.open_(mk, env.nonce, env.ct, aad)
+    return aead.open_(mk, env.nonce, env.ct, aad)
+
+
+def parse_plaintext(padded: bytes) -> dict[str, Any]:
+    """Unpad and parse a decrypted plaintext: a JSON object of Unicode text, else EncodingError."""
     try:
         text = unpad(padded).decode("utf-8")
     except UnicodeDecodeError:
         raise EncodingError("plaintext is not UTF-8") from None
     return loads_object(text)
+
+
+def open_broadcast(env: Envelope, mk: bytes, room_id: str, sender: str) -> dict[str, Any]:
+    """Decrypt, unpad and parse the plaintext object of a verified envelope."""
+    return parse_plaintext(decrypt_broadcast(env, mk, room_id, sender))

@@ -10,6 +10,7 @@ from typing import Any
 from .chatview import render
 from .client import Client, Closed
 from .constants import MAX_TEXT_BYTES
+from .encoding import is_text
 from .errors import RefusedByServer, SottoError, TimedOut
 from .events import Event, MessageSent, PeerVerified
 
@@ -21,8 +22,11 @@ def _stdin_lines(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | Non
     """Read stdin lines in a daemon thread (so a blocked read never holds up exit)."""
 
     def pump() -> None:
-        for line in sys.stdin:
-            loop.call_soon_threadsafe(queue.put_nowait, line.rstrip("\n"))
+        # Bytes, decoded here whatever the locale: a line that is not UTF-8 keeps its bad
+        # bytes as lone surrogates (refused when sent) instead of stopping this thread.
+        for raw in sys.stdin.buffer:
+            line = raw.decode("utf-8", "surrogateescape").removesuffix("\n").removesuffix("\r")
+            loop.call_soon_threadsafe(queue.put_nowait, line)
         loop.call_soon_threadsafe(queue.put_nowait, None)
 
     threading.Thread(target=pump, name="sotto-stdin", daemon=True).start()
@@ -88,7 +92,10 @@ class Chat:
     def _on_line(self, text: str) -> None:
         if not text:
             return
-        if len(text.encode("utf-8")) > MAX_TEXT_BYTES:
+        if not is_text(text):
+            # Bytes that are not UTF-8 arrive as lone surrogates (see _stdin_lines).
+            print("! not sent: the line is not UTF-8 text", flush=True)
+        elif len(text.encode("utf-8")) > MAX_TEXT_BYTES:
             print(f"! not sent: longer than {MAX_TEXT_BYTES} bytes", flush=True)
         elif self.client.session.verified_peers():
             self._send(text)

@@ -22,19 +22,21 @@ from .events import (
 )
 from .session import RoomSession
 
-# C0 and C1 controls (except tab and newline), which could drive the terminal.
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0 and C1 controls (except tab and newline), which could drive the terminal, and
+# surrogates, which no output encoding can write (the core refuses them in texts, but a
+# server's error message or a bad `from` id is shown too).
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _COLOR = re.compile("#([0-9a-fA-F]{6})")
 
 
 def safe(text: str) -> str:
-    """Text with terminal control characters replaced, so a peer cannot drive our terminal."""
-    return _CONTROLS.sub("\ufffd", text)
+    """Text with controls and surrogates replaced, so a peer cannot drive or break our output."""
+    return _UNSAFE.sub("\ufffd", text)
 
 
 def short_id(member_id: str) -> str:
     """The first six characters of a member id, enough to tell people apart."""
-    return member_id[:6]
+    return safe(member_id[:6])
 
 
 def short_fingerprint(session: RoomSession, member_id: str | None) -> str:

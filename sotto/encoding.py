@@ -45,16 +45,51 @@ def dumps(obj: dict[str, Any]) -> str:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
+def is_text(value: str) -> bool:
+    """True if a string is Unicode text: it holds no lone surrogate, so UTF-8 can carry it."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _all_text(value: object) -> bool:
+    """True if every string in a parsed JSON value, keys included, is Unicode text."""
+    # A loop, not recursion: json.loads nests as deep as the recursion limit allows.
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if not is_text(item):
+                return False
+        elif isinstance(item, dict):
+            if not all(is_text(key) for key in item):
+                return False
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
+
+
 def loads_object(text: object) -> dict[str, Any]:
-    """Parse JSON text that must hold an object; anything else is an EncodingError."""
+    """Parse JSON text that must hold an object of Unicode text; anything else is an EncodingError.
+
+    JSON can write a lone surrogate (the escape `\\ud800` alone), which is not text: such a
+    string, anywhere in the object, makes it malformed (section 2.1).
+    """
     if not isinstance(text, str):
         raise EncodingError("body is not a string")
+    if not is_text(text):
+        raise EncodingError("body is not Unicode text")
     try:
         value = json.loads(text)
     except ValueError:
         raise EncodingError("body is not JSON") from None
     if not isinstance(value, dict):
         raise EncodingError("body is not a JSON object")
+    if not _all_text(value):
+        raise EncodingError("body holds a string that is not Unicode text")
     return value
 
 

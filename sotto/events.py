@@ -115,7 +115,9 @@ class Rejected:
     Reasons: "bad_frame", "unknown_frame" (server frames; member_id None),
     "bad_member", "bad_key", "unknown_sender", "too_many_held", "malformed",
     "unverified_sender", "bad_direct", "replayed", "bad_signature",
-    "too_far_ahead", "bad_ciphertext".
+    "too_far_ahead", "bad_ciphertext". "malformed" is a peer's direct or broadcast body,
+    or a broadcast's authentic plaintext, that is not what the protocol asks for (a string
+    in it that is not Unicode text included); a sealed direct's plaintext is "bad_direct".
     """
 
     kind: ClassVar[str] = "rejected"

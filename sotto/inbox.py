@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .broadcast import open_broadcast, parse_broadcast, verify_broadcast
+from .broadcast import decrypt_broadcast, parse_broadcast, parse_plaintext, verify_broadcast
 from .constants import P_TEXT
 from .errors import EncodingError, ProtocolError, RatchetError
 from .peer import Peer
@@ -63,10 +63,16 @@ def read_broadcast(peer: Peer, body: str, room_id: str) -> Verdict:
     except RatchetError:
         return _rejected("replayed" if env.index < chain.next_index else "too_far_ahead")
     try:
-        plain = open_broadcast(env, mk, room_id, peer.member_id)
+        padded = decrypt_broadcast(env, mk, room_id, peer.member_id)
     except ProtocolError:
         return _rejected("bad_ciphertext")
+    # Signed and authentic: the key is used up, whatever the plaintext turns out to hold.
     chain.consume(env.index)
+    try:
+        plain = parse_plaintext(padded)
+    except EncodingError:
+        # Bad padding, not UTF-8, not a JSON object, or a string that is not Unicode text.
+        return _rejected("malformed")
     if plain.get("t") != P_TEXT:
         return Verdict(SKIP)
     text, ts = plain.get("body"), plain.get("ts")

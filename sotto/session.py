@@ -68,7 +68,7 @@ from .constants import (
     T_PRESENCE,
     T_WELCOME,
 )
-from .encoding import b64decode, b64encode, is_uint, loads_object
+from .encoding import b64decode, b64encode, is_text, is_uint, loads_object
 from .errors import EncodingError, ProtocolError, UsageError
 from .events import (
     Event,
@@ -202,6 +202,10 @@ class RoomSession:
         """Seal one text message as a broadcast frame."""
         if self.member_id is None:
             raise UsageError("not in the room yet")
+        if not is_text(text):
+            raise UsageError(
+                "the message holds a broken character (a lone surrogate) and cannot be sent"
+            )
         if len(text.encode("utf-8")) > MAX_TEXT_BYTES:
             raise UsageError(f"a message holds at most {MAX_TEXT_BYTES} bytes")
         # round, not int: a clock a hair below a whole millisecond must not stamp the one before

@@ -32,7 +32,7 @@ class Result:
 
 
 async def run_sotto(
-    args: list[str], password: str, stdin: str = "", timeout: float = 60.0
+    args: list[str], password: str, stdin: str | bytes = "", timeout: float = 60.0
 ) -> Result:
     """Run `sotto ARGS` with the password in the environment and wait for it to end."""
     env = {**os.environ, "SOTTO_PASSWORD": password}
@@ -47,7 +47,8 @@ async def run_sotto(
         stderr=asyncio.subprocess.PIPE,
     )
     try:
-        out, err = await asyncio.wait_for(proc.communicate(stdin.encode()), scaled(timeout))
+        data = stdin if isinstance(stdin, bytes) else stdin.encode()
+        out, err = await asyncio.wait_for(proc.communicate(data), scaled(timeout))
     except TimeoutError:
         proc.kill()
         await proc.wait()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from sotto import aead, padding
-from sotto.encoding import b64decode, b64encode, dumps, loads_object
+from sotto.encoding import b64decode, b64encode, dumps, is_text, loads_object
 from sotto.errors import AuthenticationError, EncodingError, RatchetError, UsageError
 from sotto.ratchet import ReceivingChain, SendingChain
 from sotto.roomid import norm, room_id
@@ -100,3 +102,38 @@ def test_compact_json_matches_javascript_stringify() -> None:
     assert dumps({"a": "é\n\u2028\x01", "b": 1}) == '{"a":"é\\n\u2028\\u0001","b":1}'
     with pytest.raises(EncodingError):
         loads_object("[1]")
+
+
+def test_is_text_refuses_exactly_the_strings_holding_a_surrogate() -> None:
+    """A Python string is Unicode text unless it holds a surrogate code point (always lone)."""
+    alphabet = ["a", "é", "😀", "\x00", "\ud800", "\udbff", "\udc00", "\udfff"]
+    rng = random.Random(7)
+    for _ in range(2000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(6)))
+        assert is_text(text) == (not any(0xD800 <= ord(c) <= 0xDFFF for c in text)), repr(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a":"\\ud800"}',
+        '{"a":"x\\udc00y"}',
+        '{"\\udbff":1}',
+        '{"a":[1,{"b":["\\udfff"]}]}',
+        '{"a":"\\ude00\\ud83d"}',
+        '{"a":"\ud800"}',
+    ],
+    ids=["escape", "low escape", "key", "nested", "pair reversed", "raw surrogate"],
+)
+def test_loads_object_refuses_a_string_that_is_not_unicode_text(text: str) -> None:
+    """JSON can write a lone surrogate but it is not text: anywhere in a body, it is refused."""
+    with pytest.raises(EncodingError):
+        loads_object(text)
+
+
+def test_loads_object_reads_escaped_pairs_and_finds_deep_lone_surrogates() -> None:
+    """An escaped surrogate pair is one character; a lone one deep inside nesting is found."""
+    assert loads_object('{"a":"\\ud83d\\ude00"}') == {"a": "😀"}
+    deep = '{"a":' + "[" * 900 + '"\\ud800"' + "]" * 900 + "}"
+    with pytest.raises(EncodingError):
+        loads_object(deep)

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from sotto.broadcast import open_broadcast, parse_broadcast
+from sotto import aead
+from sotto.broadcast import open_broadcast, parse_broadcast, seal_broadcast
 from sotto.encoding import b64decode, b64encode, dumps
 from sotto.errors import ProtocolError, UsageError
 from sotto.events import (
@@ -26,6 +27,7 @@ from sotto.events import (
     PeerVerified,
     Rejected,
 )
+from sotto.pairwise import direct_aad
 from sotto.password import password_scalar
 from sotto.roomid import room_id
 from sotto.session import RoomSession
@@ -447,6 +449,67 @@ def test_text_size_limit() -> None:
         relay.sessions[a].send_text("é" * 8192 + "x")
     relay.run()
     assert relay.texts(b) == [(a, "é" * 8192)]
+
+
+def _seal_as(session: RoomSession, plaintext: bytes, nonce: bytes) -> str:
+    """A broadcast body sealed with a member's own chain around any plaintext bytes."""
+    assert session.member_id is not None
+    index, mk = session._chain.next_key()
+    return seal_broadcast(
+        session._signer, ROOM_ID, session.member_id, session.epoch, index, mk, nonce, plaintext
+    )
+
+
+def test_plaintext_that_is_not_unicode_text_is_refused_and_uses_up_its_key() -> None:
+    """A verified peer's authentic plaintext holding a lone surrogate, anywhere, is malformed."""
+    relay, (a, b) = room_of(2, seed="surrogate")
+    plaintexts = [
+        b'{"t":"text","body":"\\ud800","ts":1}',
+        b'{"t":"text","body":"fine","ts":1,"x":{"\\udc00":0}}',
+        b'{"t":"typing","v":["\\udbff"]}',
+        b"\xff not UTF-8",
+        b"not JSON",
+    ]
+    bodies = [_seal_as(relay.sessions[a], p, bytes([n]) * 12) for n, p in enumerate(plaintexts)]
+    for body in bodies:
+        relay.broadcast(a, body)
+    relay.run()
+    assert relay.texts(b) == []
+    assert relay.of(b, Rejected) == [Rejected(a, "malformed")] * len(plaintexts)
+    # Authentic frames: their keys are spent, so a copy is a replay, and the chain goes on.
+    relay.broadcast(a, bodies[0])
+    relay.say(a, "after them")
+    relay.run()
+    assert relay.of(b, Rejected)[-1] == Rejected(a, "replayed")
+    assert relay.texts(b) == [(a, "after them")]
+
+
+def test_send_text_refuses_a_lone_surrogate() -> None:
+    """Local text that is not Unicode text is a UsageError a person can read; nothing is sent."""
+    relay, (a, b) = room_of(2, seed="surrogate-send")
+    for text in ["\ud800", "x\udfffy", "\ud83d\ude00"]:
+        with pytest.raises(UsageError, match="lone surrogate"):
+            relay.sessions[a].send_text(text)
+    relay.say(a, "\U0001f600 ok")
+    relay.run()
+    assert relay.texts(b) == [(a, "\U0001f600 ok")]
+
+
+def test_direct_bodies_that_are_not_unicode_text_are_refused() -> None:
+    """A direct body or a sealed direct's plaintext holding a lone surrogate is refused."""
+    relay, (a, b) = room_of(2, seed="surrogate-direct")
+    for body in ['{"k":"pake1","pA":"\\ud800"}', '{"k":"later","x":"\ud800"}']:
+        relay.feed(b, {"type": "direct", "from": a, "body": body})
+    assert relay.of(b, Rejected) == [Rejected(a, "malformed")] * 2
+    key = relay.sessions[a].peers[b].send_key
+    assert key is not None
+    payload = {"k": "sender_key", "epoch": 9, "index": 0, "ck": b64encode(bytes(32)), "x": "\udfff"}
+    nonce = bytes(12)
+    ct = aead.seal(key, nonce, json.dumps(payload).encode("ascii"), direct_aad(ROOM_ID, a, b))
+    sealed = dumps({"k": "sealed", "n": b64encode(nonce), "ct": b64encode(ct)})
+    relay.feed(b, {"type": "direct", "from": a, "body": sealed})
+    assert relay.of(b, Rejected)[-1] == Rejected(a, "bad_direct")
+    assert 9 not in relay.sessions[b].peers[a].chains
 
 
 def test_message_overtaken_by_the_senders_leave_is_still_read() -> None:

@@ -22,7 +22,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -420,11 +419,6 @@ def seal_plaintext(world: World, plaintext: bytes, nonce: bytes) -> str:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reported: the core hands a text with a lone surrogate escape to the UI; "
-    "`sotto receive` then fails writing it (UnicodeEncodeError, exit 1)",
-)
 def test_text_with_a_lone_surrogate_is_refused_not_shown() -> None:
     """A verified peer's text "\\ud800" (valid JSON, not Unicode) is refused, not shown."""
     world = World.build()

@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  b64decode, b64encode, bigIntToBytes, bytesToBigInt, concat, joinZero, parseJsonObject, toJson,
-  u32, u64le,
+  b64decode, b64encode, bigIntToBytes, bytesToBigInt, concat, isText, joinZero, parseJsonObject,
+  toJson, u32, u64le,
 } from "../../frontend/js/core/encoding.js";
 import { EncodingError } from "../../frontend/js/core/errors.js";
 import { seededRandom, toHexString } from "./support.mjs";
@@ -61,4 +61,27 @@ test("parseJsonObject refuses non-objects", () => {
     assert.throws(() => parseJsonObject(bad), EncodingError);
   }
   assert.deepEqual(parseJsonObject('{"a":1}'), { a: 1 });
+});
+
+test("isText agrees with String.prototype.isWellFormed on strings of any surrogates", () => {
+  const random = seededRandom("is text");
+  const alphabet = ["a", "é", "😀", "\u0000", "\ud800", "\udbff", "\udc00", "\udfff"];
+  let refused = 0;
+  for (let n = 0; n < 2000; n += 1) {
+    const picks = random(random(1)[0] % 6);
+    const text = Array.from(picks, (b) => alphabet[b % alphabet.length]).join("");
+    assert.equal(isText(text), text.isWellFormed(), JSON.stringify(text));
+    if (!isText(text)) refused += 1;
+  }
+  assert.ok(refused > 100 && refused < 1900, `refused ${refused}`);
+});
+
+test("parseJsonObject refuses a lone surrogate anywhere, keeps an escaped pair", () => {
+  for (const bad of ['{"a":"\\ud800"}', '{"a":"x\\udc00y"}', '{"\\udbff":1}',
+    '{"a":[1,{"b":["\\udfff"]}]}', '{"a":"\\ude00\\ud83d"}', '{"a":"\ud800"}',
+    `{"a":${"[".repeat(5000)}"\\ud800"${"]".repeat(5000)}}`]) {
+    assert.throws(() => parseJsonObject(bad), EncodingError, bad.slice(0, 40));
+  }
+  assert.deepEqual(parseJsonObject('{"a":"\\ud83d\\ude00"}'), { a: "😀" });
+  assert.deepEqual(parseJsonObject('{"a":"\ud83d\ude00"}'), { a: "😀" });
 });

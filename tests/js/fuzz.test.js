@@ -8,7 +8,8 @@
  *    frames and events, and nothing made without the password verifies or is read.
  * 3. 10 000 direct bodies (from a verified peer, a peer waiting for its pake1 and an
  *    unannounced id) and 10 000 broadcast bodies from a verified peer, then 2 000
- *    real texts of any shape that must be read back exactly.
+ *    real texts of any shape that must be read back exactly (or, holding a lone
+ *    surrogate, refused by sendText).
  */
 
 import assert from "node:assert/strict";
@@ -17,7 +18,7 @@ import { test } from "node:test";
 import { EVENT } from "../../frontend/js/core/constants.js";
 import { parseBroadcast } from "../../frontend/js/core/broadcast.js";
 import { b64decode, b64encode, parseJsonObject } from "../../frontend/js/core/encoding.js";
-import { ProtocolError } from "../../frontend/js/core/errors.js";
+import { ProtocolError, UsageError } from "../../frontend/js/core/errors.js";
 import { unpad } from "../../frontend/js/core/padding.js";
 import { parseSenderKey } from "../../frontend/js/core/pairwise.js";
 import { RoomSession } from "../../frontend/js/core/session.js";
@@ -264,9 +265,16 @@ test("10 000 direct and 10 000 broadcast bodies, then 2 000 real texts read back
       assert.ok(!events.some((e) => e.kind === EVENT.MESSAGE_RECEIVED));
     }
     assert.equal(cases, 2 * CASES);
+    let refused = 0;
     for (let i = 0; i < CASES / 5; i += 1) {
       const text = r.pick([() => r.text(80), () => JSON.stringify(r.json()), () => "\u0000",
         () => "x".repeat(r.int(3000))])();
+      if (!text.isWellFormed()) {
+        // A lone surrogate is not Unicode text: refused before anything is sealed.
+        await assert.rejects(p.sendText(text), UsageError);
+        refused += 1;
+        continue;
+      }
       const { frames } = await p.sendText(text);
       seq += 1;
       const events = checked(await v.receive({ type: "message", from: peer, seq,
@@ -274,4 +282,5 @@ test("10 000 direct and 10 000 broadcast bodies, then 2 000 real texts read back
       const read = events.filter((e) => e.kind === EVENT.MESSAGE_RECEIVED);
       assert.deepEqual(read.map((e) => [e.sender, e.text]), [[peer, text]]);
     }
+    assert.ok(refused >= 10 && refused <= CASES / 10, `refused ${refused}`);
   });

@@ -22,7 +22,7 @@ import { RoomSession } from "../../frontend/js/core/session.js";
 import { SigningKey } from "../../frontend/js/core/signing.js";
 import { randomScalar } from "../../frontend/js/core/spake2.js";
 import { importAesKey } from "../../frontend/js/core/webcrypto.js";
-import { Relay } from "./relay.mjs";
+import { Relay, sealAs } from "./relay.mjs";
 import { manualClock, seededRandom, toHexString, VECTORS_DIR } from "./support.mjs";
 
 /** Where the file goes. */
@@ -38,7 +38,9 @@ const DESCRIPTION = "Vectors written by the JS core (tests/js/generate-vectors.m
   + "clock) with the clock at now_ms of each step (whole seconds); steps are {member, "
   + "now_ms, call, arg, frames, events}: call is receive (arg = the server frame), send_text "
   + "(arg = the text) or tick; frames and events are exactly what the call returned (events "
-  + "as {kind, fields} with snake_case names, Joined.members as id -> colour).";
+  + "as {kind, fields} with snake_case names, Joined.members as id -> colour). Its last "
+  + "broadcast is a's, sealed around the text \"\\ud800\" (a lone surrogate, not Unicode text): "
+  + "every verified reader refuses it as malformed.";
 const RNG = "Random inputs come from SeededRandom(label): the byte stream SHA-256(label || u32(0)) "
   + "|| SHA-256(label || u32(1)) || ..., read front to back (label is ASCII), as in "
   + "tests/vectors/generate.py. Every value drawn from it is also written out.";
@@ -277,6 +279,13 @@ async function session() {
   // a blips too: it re-sends its sender key to every verified peer, which each ignore.
   await relay.resume(ids.a);
   await relay.say(ids.g, "g is in");
+  // Last, as a's chain moves outside any recorded call: a's client seals a text that is not
+  // Unicode text (a lone surrogate, which sendText refuses). Every verified reader refuses
+  // it as malformed and shows nothing; a itself sees no echo it sent.
+  const notText = await sealAs(relay.members.get(ids.a).session,
+    textPlaintext("\ud800", now()), relay.random(12));
+  relay.route(ids.a, [{ type: "broadcast", body: notText }]);
+  await relay.pump();
   return { room_name: roomName, members: specs, steps: relay.steps };
 }
 

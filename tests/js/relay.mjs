@@ -4,6 +4,7 @@
  * one frame at a time, with hooks to drop or alter frames on the way.
  */
 
+import { sealBroadcast } from "../../frontend/js/core/broadcast.js";
 import { EVENT } from "../../frontend/js/core/constants.js";
 import { b64encode } from "../../frontend/js/core/encoding.js";
 import { RoomSession } from "../../frontend/js/core/session.js";
@@ -164,3 +165,14 @@ export function room(label) {
 
 /** The (sender, text) pairs a member was shown. */
 export const texts = (relay, id) => relay.kinds(id, EVENT.MESSAGE_RECEIVED).map((e) => [e.sender, e.text]);
+
+/**
+ * A broadcast body sealed with a member's own chain and key around any plaintext object, as a
+ * buggy or hostile client could send it (sendText would refuse some of these texts).
+ */
+export async function sealAs(session, plaintext, nonce) {
+  const s = session.s;
+  const { index, key } = await s.chain.next();
+  return sealBroadcast({ roomId: s.roomId, senderId: s.memberId, epoch: s.chain.epoch, index,
+    key, signer: s.signer, plaintext, nonce });
+}

@@ -7,7 +7,7 @@ import { EVENT } from "../../frontend/js/core/constants.js";
 import { b64decode, b64encode, parseJsonObject, toJson } from "../../frontend/js/core/encoding.js";
 import { UsageError } from "../../frontend/js/core/errors.js";
 import { RoomSession } from "../../frontend/js/core/session.js";
-import { room, texts } from "./relay.mjs";
+import { room, sealAs, texts } from "./relay.mjs";
 import { seededRandom } from "./support.mjs";
 
 /** A room of two where a's next broadcast passes through `alter` on its way to b. */
@@ -173,4 +173,60 @@ test("wipe forgets keys: the session can no longer send", async () => {
   const session = relay.members.get(a).session;
   session.wipe();
   await assert.rejects(session.sendText("after wipe"));
+});
+
+test("a plaintext that is not Unicode text is malformed, never shown, and uses up its key",
+  async () => {
+    const { relay, member } = room("surrogate");
+    const a = await member("a");
+    const b = await member("b");
+    const session = relay.members.get(a).session;
+    const plaintexts = [{ t: "text", body: "\ud800", ts: 1 },
+      { t: "text", body: "fine", ts: 1, x: { "\udc00": 0 } }, { t: "typing", v: ["\udbff"] }];
+    const bodies = [];
+    for (const [n, p] of plaintexts.entries()) {
+      bodies.push(await sealAs(session, p, new Uint8Array(12).fill(n)));
+    }
+    for (const body of bodies) relay.route(a, [{ type: "broadcast", body }]);
+    await relay.pump();
+    assert.deepEqual(texts(relay, b), []);
+    assert.deepEqual(relay.kinds(b, EVENT.REJECTED).map((e) => e.reason),
+      ["malformed", "malformed", "malformed"]);
+    // Authentic frames: their keys are spent, so a copy is a replay, and the chain goes on.
+    relay.route(a, [{ type: "broadcast", body: bodies[0] }]);
+    await relay.say(a, "after them");
+    assert.equal(relay.kinds(b, EVENT.REJECTED).at(-1).reason, "replayed");
+    assert.deepEqual(texts(relay, b), [[a, "after them"]]);
+  });
+
+test("sendText refuses a lone surrogate with a readable UsageError and sends nothing",
+  async () => {
+    const { relay, member } = room("surrogate send");
+    const a = await member("a");
+    const b = await member("b");
+    const session = relay.members.get(a).session;
+    for (const text of ["\ud800", "x\udfffy", "\ude00\ud83d"]) {
+      await assert.rejects(session.sendText(text), (err) => err instanceof UsageError
+        && /lone surrogate/.test(err.message));
+    }
+    await relay.say(a, "\ud83d\ude00 ok");
+    assert.deepEqual(texts(relay, b), [[a, "😀 ok"]]);
+  });
+
+test("a direct body or sealed plaintext that is not Unicode text is refused", async () => {
+  const { relay, member } = room("surrogate direct");
+  const a = await member("a");
+  const b = await member("b");
+  const receiver = relay.members.get(b).session;
+  for (const body of ['{"k":"pake1","pA":"\\ud800"}', '{"k":"later","x":"\ud800"}']) {
+    await relay.deliver(b, { type: "direct", from: a, body });
+  }
+  assert.deepEqual(relay.kinds(b, EVENT.REJECTED).map((e) => e.reason),
+    ["malformed", "malformed"]);
+  const channel = relay.members.get(a).session.s.peers.get(b).channel;
+  const sealed = await channel.seal({ k: "sender_key", epoch: 9, index: 0,
+    ck: b64encode(new Uint8Array(32)), x: "\udfff" }, new Uint8Array(12));
+  await relay.deliver(b, { type: "direct", from: a, body: sealed });
+  assert.equal(relay.kinds(b, EVENT.REJECTED).at(-1).reason, "bad_direct");
+  assert.ok(!receiver.s.peers.get(a).chains.has(9));
 });

@@ -94,7 +94,32 @@ export async function checkSignature(f, roomId, senderId, verifier) {
 }
 
 /**
- * Decrypt and unpad a broadcast whose signature was checked; returns the plaintext object.
+ * Decrypt a broadcast whose signature was checked; returns the padded plaintext.
+ * @param {BroadcastFields} f
+ * @param {string} roomId
+ * @param {string} senderId
+ * @param {CryptoKey} key
+ * @returns {Promise<Uint8Array>}
+ * @throws {AuthenticationError|EncodingError}
+ */
+export async function decryptBroadcast(f, roomId, senderId, key) {
+  if (f.ct.length < SIZE.TAG) throw new EncodingError("ciphertext shorter than its tag");
+  const aad = messageAad(roomId, senderId, f.epoch, f.index);
+  return aesGcmDecrypt(key, f.nonce, f.ct, aad);
+}
+
+/**
+ * Unpad and parse a decrypted plaintext: a JSON object of Unicode text.
+ * @param {Uint8Array} padded
+ * @returns {Record<string, unknown>}
+ * @throws {EncodingError}
+ */
+export function parsePlaintext(padded) {
+  return parseJsonObject(fromUtf8(unpad(padded)));
+}
+
+/**
+ * Decrypt, unpad and parse a broadcast whose signature was checked.
  * @param {BroadcastFields} f
  * @param {string} roomId
  * @param {string} senderId
@@ -103,8 +128,5 @@ export async function checkSignature(f, roomId, senderId, verifier) {
  * @throws {AuthenticationError|EncodingError}
  */
 export async function openBroadcast(f, roomId, senderId, key) {
-  if (f.ct.length < SIZE.TAG) throw new EncodingError("ciphertext shorter than its tag");
-  const aad = messageAad(roomId, senderId, f.epoch, f.index);
-  const padded = await aesGcmDecrypt(key, f.nonce, f.ct, aad);
-  return parseJsonObject(fromUtf8(unpad(padded)));
+  return parsePlaintext(await decryptBroadcast(f, roomId, senderId, key));
 }

@@ -218,14 +218,54 @@ export function toJson(value) {
   return JSON.stringify(value);
 }
 
+// A high surrogate not followed by a low one, or a low one not preceded by a high one.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /**
- * Parse JSON text that must be an object (not null, not an array).
+ * True if a string is Unicode text: it holds no lone surrogate, so UTF-8 can carry it
+ * (sotto/encoding.py is_text).
+ * @param {string} text
+ * @returns {boolean}
+ */
+export function isText(text) {
+  return !LONE_SURROGATE.test(text);
+}
+
+/**
+ * True if every string in a parsed JSON value, keys included, is Unicode text.
+ * @param {unknown} value
+ * @returns {boolean}
+ */
+function allText(value) {
+  // A loop, not recursion: JSON.parse nests deeper than the call stack would allow a walk.
+  const stack = [value];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (typeof item === "string") {
+      if (!isText(item)) return false;
+    } else if (Array.isArray(item)) {
+      for (const inner of item) stack.push(inner);
+    } else if (item !== null && typeof item === "object") {
+      for (const [key, inner] of Object.entries(item)) {
+        if (!isText(key)) return false;
+        stack.push(inner);
+      }
+    }
+  }
+  return true;
+}
+
+/**
+ * Parse JSON text that must be an object (not null, not an array) of Unicode text: JSON can
+ * write a lone surrogate (the escape \ud800 alone), which is not text, and such a string
+ * anywhere in it makes it malformed (section 2.1).
  * @param {unknown} text
  * @returns {Record<string, unknown>}
  * @throws {EncodingError}
  */
 export function parseJsonObject(text) {
   if (typeof text !== "string") throw new EncodingError("body is not a string");
+  if (!isText(text)) throw new EncodingError("body is not Unicode text");
   let value;
   try {
     value = JSON.parse(text);
@@ -235,6 +275,7 @@ export function parseJsonObject(text) {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new EncodingError("body is not a JSON object");
   }
+  if (!allText(value)) throw new EncodingError("body holds a string that is not Unicode text");
   return value;
 }
 

@@ -8,9 +8,9 @@
 
 import { FRAME, GAP, LIMIT, MSG_TYPE, REJECT, SIZE } from "./constants.js";
 import {
-  checkSignature, openBroadcast, parseBroadcast, sealBroadcast, textPlaintext,
+  checkSignature, decryptBroadcast, parseBroadcast, parsePlaintext, sealBroadcast, textPlaintext,
 } from "./broadcast.js";
-import { isUint, utf8 } from "./encoding.js";
+import { isText, isUint, utf8 } from "./encoding.js";
 import * as ev from "./events.js";
 import { EncodingError, ProtocolError, RatchetError, UsageError } from "./errors.js";
 
@@ -27,6 +27,10 @@ import { EncodingError, ProtocolError, RatchetError, UsageError } from "./errors
 export async function sealText(s, text, out) {
   if (s.memberId === null) throw new UsageError("Not in the room yet.");
   if (typeof text !== "string") throw new UsageError("A message must be text.");
+  if (!isText(text)) {
+    throw new UsageError("This message holds a broken character (a lone surrogate) and cannot "
+      + "be sent.");
+  }
   if (utf8(text).length > SIZE.MAX_TEXT) {
     throw new UsageError(`A message holds at most ${SIZE.MAX_TEXT} bytes.`);
   }
@@ -165,14 +169,23 @@ async function openVerified(s, peer, seq, env, out) {
     if (!(err instanceof RatchetError)) throw err;
     return env.index < chain.index ? REJECT.REPLAYED : REJECT.TOO_FAR_AHEAD;
   }
-  let plain;
+  let padded;
   try {
-    plain = await openBroadcast(env, s.roomId, peer.id, prepared.key);
+    padded = await decryptBroadcast(env, s.roomId, peer.id, prepared.key);
   } catch (err) {
     if (!(err instanceof ProtocolError)) throw err;
     return REJECT.BAD_CIPHERTEXT;
   }
+  // Signed and authentic: the key is used up, whatever the plaintext turns out to hold.
   prepared.commit();
+  let plain;
+  try {
+    plain = parsePlaintext(padded);
+  } catch (err) {
+    if (!(err instanceof EncodingError)) throw err;
+    // Bad padding, not UTF-8, not a JSON object, or a string that is not Unicode text.
+    return REJECT.MALFORMED;
+  }
   if (plain.t !== MSG_TYPE.TEXT) return null; // later versions' kinds are ignored
   if (typeof plain.body !== "string" || !Number.isInteger(plain.ts)) return REJECT.MALFORMED;
   out.emit(ev.messageReceived(peer.id, plain.body, plain.ts, seq, false));
