@@ -12,6 +12,7 @@ from tests.browser_support import (
     NewPage,
     join,
     unique_room,
+    wait_members,
 )
 from tests.support.servers import DaphneProcess
 
@@ -103,3 +104,22 @@ def test_join_needs_a_room_and_a_password(
     page.get_by_role("button", name="Join").click()
     expect(page.locator("#join-status")).to_have_text("Please type the room's password.")
     expect(page.locator("#app")).to_have_attribute("data-state", "entrance")
+
+
+def test_join_uses_what_is_in_the_fields_not_what_was_prepared(
+    embedded_server: DaphneProcess, new_page: NewPage
+) -> None:
+    """A session prepared during a pause is dropped when the password changes afterwards."""
+    room = unique_room("prepared")
+    alice = new_page()
+    join(alice, embedded_server, room, "right horse staple 1")
+    page = new_page()
+    page.goto(embedded_server.http_url + "/")
+    page.get_by_label("Room", exact=True).fill(room)
+    page.get_by_label("Password", exact=True).fill("right horse staple 1")
+    expect(page.locator("#app")).to_have_attribute("data-prepared", "1")
+    page.get_by_label("Password", exact=True).fill("wrong horse staple 1")
+    expect(page.locator("#app")).not_to_have_attribute("data-prepared", "1")
+    page.get_by_role("button", name="Join").click()
+    expect(page.get_by_role("alert")).to_contain_text("Wrong password")
+    wait_members(alice, ["you", "failed"])

@@ -12,6 +12,7 @@ import { InvitePanel } from "./ui/invite.js";
 import { foldPanelsOnNarrowScreens } from "./ui/layout.js";
 import { MemberList } from "./ui/members.js";
 import { MessageLog } from "./ui/messages.js";
+import { SessionPreparer } from "./ui/prepare.js";
 import { RoomVisit } from "./ui/room.js";
 import { RoomStatus } from "./ui/status.js";
 import { warmUpWhenIdle } from "./ui/warmup.js";
@@ -27,7 +28,11 @@ function setState(state) {
   app.dataset.state = state;
 }
 
-const entrance = new Entrance((room, password) => void enter(room, password));
+const preparer = new SessionPreparer(app);
+const entrance = new Entrance(
+  (room, password) => void enter(room, password),
+  (room, password) => preparer.changed(room, password),
+);
 const log = new MessageLog();
 const members = new MemberList(async (id) => {
   if (!visit?.session) throw new Error("not in a room");
@@ -51,7 +56,7 @@ async function enter(room, password) {
   invite.open(room, password);
   visit = new RoomVisit({
     roomName: room,
-    password,
+    session: preparer.take(room, password),
     views: { log, members, composer, status },
     onState: setState,
   });

@@ -13,9 +13,11 @@ import { assess } from "./strength.js";
 export class Entrance {
   /**
    * @param {(room: string, password: string) => void} onJoin
+   * @param {(room: string, password: string) => void} onChange the fields were edited
    */
-  constructor(onJoin) {
+  constructor(onJoin, onChange) {
     this.onJoin = onJoin;
+    this.onChange = onChange;
     this.section = byId("entrance");
     this.form = /** @type {HTMLFormElement} */ (byId("join-form"));
     this.room = /** @type {HTMLInputElement} */ (byId("room-name"));
@@ -29,6 +31,9 @@ export class Entrance {
       this.submit();
     });
     this.password.addEventListener("input", () => this.rate());
+    for (const field of [this.room, this.password]) {
+      field.addEventListener("input", () => this.onChange(this.room.value, this.password.value));
+    }
     this.show.addEventListener("click", () => this.toggleShow());
     window.addEventListener("hashchange", () => this.readLink());
     this.readLink();
@@ -44,6 +49,7 @@ export class Entrance {
       this.say("The room and its password came with the link. Press Join.");
       history.replaceState(null, "", buildFragment(room, "", false));
     }
+    if (room || password) this.onChange(this.room.value, this.password.value);
   }
 
   /** Update the strength hint. */

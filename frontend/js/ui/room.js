@@ -5,7 +5,6 @@
  */
 
 import { roomIdFor } from "../core/roomid.js";
-import { RoomSession } from "../core/session.js";
 import { Connection, FINAL_CLOSE, roomUrl } from "./connection.js";
 import { RoomScreen } from "./screen.js";
 import { describeClose } from "./wording.js";
@@ -16,16 +15,16 @@ export class RoomVisit {
   /**
    * @param {object} options
    * @param {string} options.roomName
-   * @param {string} options.password
+   * @param {Promise<import("../core/session.js").RoomSession>} options.session being created (see ui/prepare.js)
    * @param {import("./screen.js").RoomViews} options.views
    * @param {(state: string) => void} options.onState  "joining" | "connected" | "ready" | "closed"
    */
-  constructor({ roomName, password, views, onState }) {
+  constructor({ roomName, session, views, onState }) {
     this.roomName = roomName;
-    this.password = password;
+    this.created = session;
     this.views = views;
     this.onState = onState;
-    /** @type {RoomSession | null} */
+    /** @type {import("../core/session.js").RoomSession | null} */
     this.session = null;
     /** @type {Connection | null} */
     this.connection = null;
@@ -36,13 +35,12 @@ export class RoomVisit {
     this.left = false;
   }
 
-  /** Derive the room id, and open the socket while the password is stretched. */
+  /** Derive the room id, and open the socket while the session is still being made. */
   async start() {
     this.onState("joining");
     this.views.status.set("Connecting\u2026", "warn");
     const roomId = await roomIdFor(this.roomName);
-    const created = RoomSession.create({ roomName: this.roomName, password: this.password });
-    this.password = "";
+    const created = this.created;
     this.queue = created.then((session) => {
       performance.mark("sotto:session");
       this.session = session;
