@@ -28,6 +28,7 @@ from sotto.bench.worker import LoadSettings
 
 SHAPES = [(2, 50), (10, 20), (50, 4)]  # (members per room, rooms)
 RESULTS = REPO / "bench" / "results" / "latest.json"
+LIMITER_FIGURES = ("deliveries_per_s", "p50_ms", "p99_ms", "errors", "refused")
 FLOOD_BYTES_PER_S = 4 * 1024 * 1024  # towards each stalled member in the slow-reader flood
 
 
@@ -289,8 +290,8 @@ def limiter(launcher: Launcher, mode: Mode, raised: Relay, rate: float) -> dict[
         "rooms": rooms,
         "rate_per_room": rate,
         "per_member_rate": rate / members,
-        "raised": {k: with_raised[k] for k in ("deliveries_per_s", "p50_ms", "p99_ms", "errors")},
-        "default": {k: with_default[k] for k in ("deliveries_per_s", "p50_ms", "p99_ms", "errors")},
+        "raised": {k: with_raised[k] for k in LIMITER_FIGURES},
+        "default": {k: with_default[k] for k in LIMITER_FIGURES},
         "server_cpu_us_per_delivery_raised": cpu_us(with_raised),
         "server_cpu_us_per_delivery_default": cpu_us(with_default),
         "lost": with_raised["lost"] + with_default["lost"],

@@ -166,6 +166,19 @@ def test_receipts_after_close_are_ignored() -> None:
     assert (tally.lost, tally.delivered, tally.foreign) == (1, 1, 0)
 
 
+def test_refused_broadcast_is_owed_to_nobody() -> None:
+    """A broadcast the server refused is counted as refused, not lost, and later ones still flow."""
+    ledger = RoomLedger(2, WHOLE_RUN)
+    refused = ledger.record_send(0, 1.0)
+    kept = ledger.record_send(0, 1.1)
+    ledger.record_refused(0, refused)
+    deliver_all(ledger, 0, kept, 1, [1.11, 1.12])
+    tally = ledger.close()
+    assert (tally.refused, tally.lost, tally.reordered, tally.duplicated) == (1, 0, 0, 0)
+    assert tally.delivered == tally.expected == 2
+    assert tally.clean()
+
+
 def test_tallies_merge() -> None:
     """Merging adds every count and concatenates the latency samples."""
     one, two = RoomLedger(2, WHOLE_RUN), RoomLedger(2, WHOLE_RUN)

@@ -9,7 +9,8 @@ gap or a duplicate. Separately, the room `seq` a member sees must rise; a frame
 whose seq is not above the highest one that member saw counts as reordered. A
 message is complete when every counted member has it; its latency is then
 "send -> receipt by the last member". Whatever is still incomplete when the run
-ends is lost, one count per missing delivery. Members can be left out of the
+ends is lost, one count per missing delivery; a broadcast the server refused
+(rate limit) is owed to nobody and counted apart. Members can be left out of the
 counting (a stalled reader in a slow-member run).
 
 Times are seconds from any one clock; only differences matter.
@@ -56,6 +57,7 @@ class Tally:
     reordered: int = 0
     seq_mismatch: int = 0
     foreign: int = 0
+    refused: int = 0
     latencies: array[float] = field(default_factory=lambda: array("d"))
 
     def merge(self, other: Tally) -> None:
@@ -71,6 +73,7 @@ class Tally:
             "reordered",
             "seq_mismatch",
             "foreign",
+            "refused",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.latencies.extend(other.latencies)
@@ -121,6 +124,13 @@ class RoomLedger:
             self._inflight[(sender << 32) | counter] = [now, float(self.receivers), -1.0]
             self.tally.expected += self.receivers
         return counter
+
+    def record_refused(self, sender: int, counter: int) -> None:
+        """Record that the server refused (sender, counter): nobody is owed that message."""
+        record = self._inflight.pop((sender << 32) | counter, None)
+        if record is not None and not self.closed:
+            self.tally.refused += 1
+            self.tally.expected -= int(record[1])
 
     def record_receipt(self, member: int, sender: int, counter: int, seq: int, now: float) -> None:
         """Record that `member` received (sender, counter) with room `seq` at `now`."""
@@ -187,5 +197,6 @@ def summarize(tally: Tally, duration: float) -> dict[str, float | int]:
         "reordered": tally.reordered,
         "seq_mismatch": tally.seq_mismatch,
         "foreign": tally.foreign,
+        "refused": tally.refused,
     }
     return figures

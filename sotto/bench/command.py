@@ -388,7 +388,9 @@ def format_report(report: dict[str, Any]) -> str:
         f"p99 {report['p99_ms']:.2f} ms  max {report['max_ms']:.2f} ms",
         f"  lost {report['lost']}  duplicated {report['duplicated']}  "
         f"reordered {report['reordered']}  seq mismatch {report['seq_mismatch']}  "
-        f"errors {report['error_count']}" + (f" {report['errors']}" if report["errors"] else ""),
+        + (f"refused by the server {report['refused']}  " if report["refused"] else "")
+        + f"errors {report['error_count']}"
+        + (f" {report['errors']}" if report["errors"] else ""),
         "  generator CPU "
         + " ".join(f"{share:.0%}" for share in report["generator"]["cpu"])
         + f"  ({report['generator']['workers']} workers)"

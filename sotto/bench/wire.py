@@ -20,6 +20,7 @@ _SEQ = re.compile(rb'"seq": ?(\d+)[,}]')
 _BODY_TAG = re.compile(rb'"body": ?"(\d+)\.(\d+)\.')
 
 
+RATE_LIMITED = "rate_limited"  # the server's error code for a dropped frame (protocol.md 4)
 B64URL_CHARS = string.ascii_letters + string.digits + "-_"
 _BROADCAST_HEAD = '{"type":"' + c.T_BROADCAST + '","body":"'
 

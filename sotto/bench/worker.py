@@ -23,7 +23,7 @@ import resource
 import threading
 import time
 import traceback
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -32,7 +32,7 @@ from typing import Any
 from .. import constants as c
 from .accounting import RoomLedger, Tally
 from .errors import BenchError
-from .wire import broadcast_frame, filler, read_message, read_tag
+from .wire import RATE_LIMITED, broadcast_frame, filler, read_message, read_tag
 from .wsclient import BenchSocket
 
 PROGRESS_EVERY = 0.5
@@ -99,13 +99,16 @@ class WorkerResult:
 class _Member:
     """A simulated member: its socket and where it sits."""
 
-    __slots__ = ("room", "index", "socket", "welcomed")
+    __slots__ = ("room", "index", "socket", "welcomed", "unanswered")
 
     def __init__(self, room: _Room, index: int, welcomed: asyncio.Future[None]) -> None:
         self.room = room
         self.index = index
         self.socket: BenchSocket | None = None
         self.welcomed = welcomed
+        # counters of our broadcasts the server has neither echoed nor refused yet; it
+        # answers one connection's frames in order, so a refusal is for the oldest
+        self.unanswered: deque[int] = deque()
 
 
 class _Room:
@@ -265,7 +268,21 @@ class Worker:
                 self.errors["message_before_start"] += 1
                 return
             ledger.record_receipt(index, sender, counter, seq, now)
-            if closed_loop and sender == index:
+            if sender == index:
+                unanswered = member.unanswered
+                while unanswered and unanswered[0] <= counter:
+                    unanswered.popleft()
+                if closed_loop:
+                    room.inflight -= 1
+                    if self.sending:
+                        self._send(room, now)
+
+        def on_refused(now: float) -> None:
+            # the server dropped our oldest unanswered broadcast (rate limit): nobody gets it
+            if room.ledger is None or not member.unanswered:
+                return
+            room.ledger.record_refused(index, member.unanswered.popleft())
+            if closed_loop:
                 room.inflight -= 1
                 if self.sending:
                     self._send(room, now)
@@ -287,6 +304,8 @@ class Worker:
                         member.welcomed.set_result(None)
                 elif kind == c.T_ERROR:
                     self.errors[str(frame.get("code"))] += 1
+                    if frame.get("code") == RATE_LIMITED:
+                        on_refused(now)
                     if not member.welcomed.done():
                         member.welcomed.set_exception(
                             BenchError(f"join refused: {frame.get('code')}")
@@ -305,6 +324,7 @@ class Worker:
         if sock is None:
             return
         counter = room.ledger.record_send(sender, now)
+        room.members[sender].unanswered.append(counter)
         self.upload_bytes += sock.send_text(broadcast_frame(sender, counter, self.pad))
         self.upload_frames += 1
         room.sent += 1
