@@ -7,7 +7,7 @@ from typing import Any
 
 from . import aead
 from .constants import ED25519_SIG_LENGTH, LABEL_MSG, NONCE_LENGTH, P_TEXT, SEP
-from .encoding import b64decode, b64encode, dumps, is_uint, loads_object, u32
+from .encoding import b64decode, b64encode, dumps, json_uint, loads_object, u32
 from .errors import EncodingError
 from .padding import pad, unpad
 from .signing import SigningKey, verify
@@ -57,10 +57,9 @@ class Envelope:
 def parse_broadcast(body: object) -> Envelope:
     """Parse and check the shape of a broadcast body string."""
     obj = loads_object(body)
-    epoch, index = obj.get("e"), obj.get("i")
-    if not is_uint(epoch) or not is_uint(index):
+    epoch, index = json_uint(obj.get("e")), json_uint(obj.get("i"))
+    if epoch is None or index is None:
         raise EncodingError("bad epoch or index")
-    assert isinstance(epoch, int) and isinstance(index, int)
     return Envelope(
         epoch=epoch,
         index=index,

@@ -144,7 +144,8 @@ class Client:
     def _on_raw(self, raw: str | bytes) -> None:
         frame: object = None
         if isinstance(raw, str):
-            with contextlib.suppress(ValueError):
+            # Whatever a hostile server sends, nesting too deep included, is a bad frame.
+            with contextlib.suppress(ValueError, RecursionError):
                 frame = json.loads(raw)
         self._apply(self.session.receive(frame))
 

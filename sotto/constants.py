@@ -51,6 +51,12 @@ HELD_BROADCAST_SECONDS = 30.0
 HELD_BROADCASTS_PER_SENDER = 256
 HELD_DIRECTS_PER_SENDER = 8
 HELD_DIRECT_SENDERS = 64
+# JSON from a peer nested deeper than this is malformed (section 2.1); protocol objects are
+# 1 deep.
+MAX_JSON_DEPTH = 8
+# Integer bounds of peer JSON (section 2.1): u32 fields, and a `ts` as JavaScript holds it exactly.
+U32_MAX = 0xFFFFFFFF
+MAX_SAFE_INTEGER = 2**53 - 1
 
 # Client -> server frame types.
 T_JOIN = "join"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 import json
 import re
-from typing import Any
+from typing import Any, NoReturn
 
+from .constants import MAX_JSON_DEPTH, U32_MAX
 from .errors import EncodingError
 
 _B64_ALPHABET = re.compile(r"[A-Za-z0-9_-]*")
@@ -35,7 +36,7 @@ def b64decode(text: object, length: int | None = None) -> bytes:
 
 def u32(value: int) -> bytes:
     """Encode an integer as 4 bytes big-endian."""
-    if not 0 <= value <= 0xFFFFFFFF:
+    if not 0 <= value <= U32_MAX:
         raise EncodingError("u32 out of range")
     return value.to_bytes(4, "big")
 
@@ -72,27 +73,75 @@ def _all_text(value: object) -> bool:
     return True
 
 
+def json_depth(value: object) -> int:
+    """How deeply a parsed JSON value nests: 0 for a scalar, 1 + its deepest member otherwise."""
+    # A loop, not recursion, for the same reason as _all_text.
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        item, above = stack.pop()
+        if isinstance(item, dict):
+            stack.extend((inner, above + 1) for inner in item.values())
+        elif isinstance(item, list):
+            stack.extend((inner, above + 1) for inner in item)
+        else:
+            continue
+        deepest = max(deepest, above + 1)
+    return deepest
+
+
+def _parse_int(literal: str) -> int | float:
+    """An integer literal as JSON.parse reads it, as far as any check can tell."""
+    # Past 20 digits every bound refuses it either way; int() would refuse 4 300 digits outright
+    # where JavaScript reads a double (or Infinity), so the text would stop parsing at all.
+    return int(literal) if len(literal) <= 20 else float(literal)
+
+
+def _refuse_constant(literal: str) -> NoReturn:
+    """NaN and Infinity are not JSON (JSON.parse refuses them); Python's parser would take them."""
+    raise ValueError(f"{literal} is not JSON")
+
+
 def loads_object(text: object) -> dict[str, Any]:
     """Parse JSON text that must hold an object of Unicode text; anything else is an EncodingError.
 
     JSON can write a lone surrogate (the escape `\\ud800` alone), which is not text: such a
-    string, anywhere in the object, makes it malformed (section 2.1).
+    string, anywhere in the object, makes it malformed; so does nesting deeper than
+    MAX_JSON_DEPTH, and NaN or Infinity, which JavaScript does not parse (section 2.1).
     """
     if not isinstance(text, str):
         raise EncodingError("body is not a string")
     if not is_text(text):
         raise EncodingError("body is not Unicode text")
     try:
-        value = json.loads(text)
-    except ValueError:
+        value = json.loads(text, parse_int=_parse_int, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):
+        # RecursionError: nesting past the interpreter's recursion limit, from any peer.
         raise EncodingError("body is not JSON") from None
     if not isinstance(value, dict):
         raise EncodingError("body is not a JSON object")
+    if json_depth(value) > MAX_JSON_DEPTH:
+        raise EncodingError("body nests too deep")
     if not _all_text(value):
         raise EncodingError("body holds a string that is not Unicode text")
     return value
 
 
-def is_uint(value: object) -> bool:
-    """True for a JSON integer >= 0 that fits in u32 (bools are not integers here)."""
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 0xFFFFFFFF
+def json_int(value: object, low: int, high: int) -> int | None:
+    """The integer a JSON number from a peer stands for if it lies in [low, high], else None.
+
+    JavaScript reads every JSON number as a double, so `1.0` is the integer 1 there: an
+    integral float counts here too; fractions, NaN, infinities and bools do not (section 2.1).
+    """
+    if isinstance(value, float):
+        if not value.is_integer():
+            return None
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        return None
+    return value
+
+
+def json_uint(value: object) -> int | None:
+    """The u32 a JSON number from a peer stands for (1.0 included), else None."""
+    return json_int(value, 0, U32_MAX)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .broadcast import decrypt_broadcast, parse_broadcast, parse_plaintext, verify_broadcast
-from .constants import P_TEXT
+from .constants import MAX_SAFE_INTEGER, P_TEXT
+from .encoding import json_int
 from .errors import EncodingError, ProtocolError, RatchetError
 from .peer import Peer
 
@@ -75,7 +76,8 @@ def read_broadcast(peer: Peer, body: str, room_id: str) -> Verdict:
         return _rejected("malformed")
     if plain.get("t") != P_TEXT:
         return Verdict(SKIP)
-    text, ts = plain.get("body"), plain.get("ts")
-    if not isinstance(text, str) or not isinstance(ts, int) or isinstance(ts, bool):
+    # ts as section 2.1 bounds it: an integer JavaScript holds exactly (1.0 included).
+    text, ts = plain.get("body"), json_int(plain.get("ts"), -MAX_SAFE_INTEGER, MAX_SAFE_INTEGER)
+    if not isinstance(text, str) or ts is None:
         return _rejected("malformed")
     return Verdict(READ, text=text, ts=ts)

@@ -68,7 +68,7 @@ from .constants import (
     T_PRESENCE,
     T_WELCOME,
 )
-from .encoding import b64decode, b64encode, is_text, is_uint, loads_object
+from .encoding import b64decode, b64encode, is_text, json_uint, loads_object
 from .errors import EncodingError, ProtocolError, UsageError
 from .events import (
     Event,
@@ -295,17 +295,17 @@ class RoomSession:
 
     def _on_welcome(self, frame: dict[str, Any]) -> None:
         you, color, members = frame.get("you"), frame.get("color"), frame.get("members")
-        seq, token = frame.get("seq"), frame.get("resume")
+        seq, token = json_uint(frame.get("seq")), frame.get("resume")
         if not (
             _is_member_id(you)
             and isinstance(color, str)
             and isinstance(members, dict)
-            and is_uint(seq)
+            and seq is not None
             and isinstance(token, str)
         ):
             self._emit(Rejected(None, "bad_frame"))
             return
-        assert isinstance(you, str) and isinstance(seq, int) and isinstance(members, dict)
+        assert isinstance(you, str) and isinstance(members, dict)
         resumed = frame.get("resumed") is True and you == self.member_id
         if not resumed:
             self._restart(you, seq)
@@ -552,14 +552,13 @@ class RoomSession:
             payload = open_direct(peer.recv_key, body, self.room_id, peer.member_id, self.member_id)
             if payload.get("k") != K_SENDER_KEY:
                 return
-            epoch, index = payload.get("epoch"), payload.get("index")
+            epoch, index = json_uint(payload.get("epoch")), json_uint(payload.get("index"))
             ck = b64decode(payload.get("ck"), 32)
-            if not is_uint(epoch) or not is_uint(index):
+            if epoch is None or index is None:
                 raise EncodingError("bad sender key")
         except ProtocolError:
             self._emit(Rejected(peer.member_id, "bad_direct"))
             return
-        assert isinstance(epoch, int) and isinstance(index, int)
         if epoch in peer.chains or epoch < max(peer.chains, default=-1):
             return
         now = self._clock()
@@ -592,11 +591,10 @@ class RoomSession:
         return fresh
 
     def _on_message(self, frame: dict[str, Any]) -> None:
-        sender, seq, body = frame.get("from"), frame.get("seq"), frame.get("body")
-        if self.member_id is None or not isinstance(sender, str) or not is_uint(seq):
+        sender, seq, body = frame.get("from"), json_uint(frame.get("seq")), frame.get("body")
+        if self.member_id is None or not isinstance(sender, str) or seq is None:
             self._emit(Rejected(None, "bad_frame"))
             return
-        assert isinstance(seq, int)
         if not isinstance(body, str):
             self._emit(Rejected(sender, "malformed"))
             return

@@ -7,7 +7,8 @@ import random
 import pytest
 
 from sotto import aead, padding
-from sotto.encoding import b64decode, b64encode, dumps, is_text, loads_object
+from sotto.constants import MAX_JSON_DEPTH
+from sotto.encoding import b64decode, b64encode, dumps, is_text, json_int, json_uint, loads_object
 from sotto.errors import AuthenticationError, EncodingError, RatchetError, UsageError
 from sotto.ratchet import ReceivingChain, SendingChain
 from sotto.roomid import norm, room_id
@@ -137,3 +138,58 @@ def test_loads_object_reads_escaped_pairs_and_finds_deep_lone_surrogates() -> No
     deep = '{"a":' + "[" * 900 + '"\\ud800"' + "]" * 900 + "}"
     with pytest.raises(EncodingError):
         loads_object(deep)
+
+
+def _nested(depth: int, shape: str) -> str:
+    """A JSON object nested `depth` containers deep: objects in objects, or arrays in one."""
+    if shape == "objects":
+        return '{"a":' * (depth - 1) + "{}" + "}" * (depth - 1)
+    return "{}" if depth == 1 else '{"a":' + "[" * (depth - 1) + "]" * (depth - 1) + "}"
+
+
+@pytest.mark.parametrize("shape", ["objects", "arrays"])
+def test_loads_object_refuses_nesting_deeper_than_the_limit(shape: str) -> None:
+    """Depths 1..5000: at most MAX_JSON_DEPTH parses, deeper is an EncodingError, never a crash."""
+    assert MAX_JSON_DEPTH == 8
+    for depth in range(1, 5001):
+        text = _nested(depth, shape)
+        if depth <= MAX_JSON_DEPTH:
+            assert isinstance(loads_object(text), dict)
+        else:
+            with pytest.raises(EncodingError):
+                loads_object(text)
+
+
+@pytest.mark.parametrize("text", ["[" * 2000, '{"a":' * 2000, '{"a":' + "[" * 100_000])
+def test_loads_object_refuses_unclosed_deep_nesting(text: str) -> None:
+    """Unbalanced deep nesting (which overflows the JSON parser's recursion) is malformed."""
+    with pytest.raises(EncodingError):
+        loads_object(text)
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "[NaN]"])
+def test_loads_object_refuses_the_literals_javascript_refuses(literal: str) -> None:
+    """NaN and Infinity are not JSON: JSON.parse refuses them, so Python does too."""
+    with pytest.raises(EncodingError):
+        loads_object('{"ts":' + literal + "}")
+
+
+def test_loads_object_reads_numbers_as_javascript_does() -> None:
+    """Huge literals parse (as JS reads them, to a double or infinity) instead of failing."""
+    big = "9" * 5000
+    assert loads_object('{"x":' + big + "}")["x"] == float("inf")
+    assert loads_object('{"x":1e400}')["x"] == float("inf")
+    assert loads_object('{"x":12345}')["x"] == 12345
+
+
+def test_json_int_accepts_integral_numbers_within_bounds() -> None:
+    """An integral float is the integer JS sees; fractions, NaN, infinities and bools are not."""
+    assert json_uint(0) == 0 and json_uint(1.0) == 1 and json_uint(-0.0) == 0
+    assert json_uint(0xFFFFFFFF) == 0xFFFFFFFF and json_uint(4294967295.0) == 0xFFFFFFFF
+    for bad in [-1, -1.0, 0x100000000, 4294967296.0, 1.5, float("nan"), float("inf"), True, "1"]:
+        assert json_uint(bad) is None, bad
+    safe = 2**53 - 1
+    assert json_int(-safe, -safe, safe) == -safe and json_int(9007199254740991.0, -safe, safe)
+    for bad in [2**53, float(2**53), -(2**53), 1e300, float("-inf")]:
+        assert json_int(bad, -safe, safe) is None, bad
+    assert isinstance(json_uint(3.0), int)

@@ -732,3 +732,74 @@ def test_text_timestamp_is_rounded_to_the_millisecond() -> None:
     relay.say(a, "when?")
     relay.run()
     assert [e.ts for e in relay.of(b, MessageReceived)] == [1_760_000_000_123]
+
+
+def test_deeply_nested_direct_bodies_are_malformed_not_a_crash() -> None:
+    """Any member, without the password, sends nesting past the limit: refused as malformed."""
+    relay, (a, b) = room_of(2, seed="deep-direct")
+    bodies = [
+        "[" * 2000,
+        '{"k":"x","d":' + "[" * 2000 + "]" * 2000 + "}",
+        '{"k":"pake1","pA":' + '{"a":' * 5000 + "{}" + "}" * 5001,
+        '{"k":"x","d":' + "[" * 8 + "]" * 8 + "}",
+    ]
+    for body in bodies:
+        relay.feed(b, {"type": "direct", "from": a, "body": body})
+    assert relay.of(b, Rejected) == [Rejected(a, "malformed")] * len(bodies)
+    relay.feed(b, {"type": "direct", "from": a, "body": '{"k":"x","d":' + "[]" * 1 + "}"})
+    relay.feed(b, {"type": "direct", "from": a, "body": '{"k":"x","d":' + "[" * 7 + "]" * 7 + "}"})
+    assert len(relay.of(b, Rejected)) == len(bodies)
+    relay.say(a, "still talking")
+    relay.run()
+    assert relay.texts(b) == [(a, "still talking")]
+
+
+def test_plaintext_numbers_are_read_as_javascript_reads_them() -> None:
+    """A ts of 1.0 is the integer 1; a fraction, NaN, Infinity or an unsafe integer is malformed."""
+    relay, (a, b) = room_of(2, seed="plain-numbers")
+    good = [b'{"t":"text","body":"one","ts":1.0}', b'{"t":"text","body":"e","ts":1e3}']
+    bad = [
+        b'{"t":"text","body":"x","ts":1.5}',
+        b'{"t":"text","body":"x","ts":NaN}',
+        b'{"t":"text","body":"x","ts":Infinity}',
+        b'{"t":"text","body":"x","ts":9007199254740992}',
+        b'{"t":"text","body":"x","ts":-9007199254740992}',
+        b'{"t":"text","body":"x","ts":' + b"9" * 400 + b"}",
+        b'{"t":"text","body":"x","ts":1,"deep":' + b"[" * 8 + b"]" * 8 + b"}",
+        b'{"t":"text","body":"x","ts":1,"deep":' + b"[" * 3000 + b"]" * 3000 + b"}",
+    ]
+    for n, plaintext in enumerate(good + bad):
+        relay.broadcast(a, _seal_as(relay.sessions[a], plaintext, bytes([n]) * 12))
+    relay.run()
+    read = [(e.text, e.ts) for e in relay.of(b, MessageReceived)]
+    assert read == [("one", 1), ("e", 1000)]
+    assert all(type(ts) is int for _, ts in read)
+    assert relay.of(b, Rejected) == [Rejected(a, "malformed")] * len(bad)
+
+
+def test_integral_floats_in_broadcast_and_sender_key_fields_are_integers() -> None:
+    """e and i written 5.0 still verify; a sender key's epoch 0.0 is the held epoch 0."""
+    relay, (a, b) = room_of(2, seed="float-fields")
+    body = json.loads(_seal_as(relay.sessions[a], b'{"t":"text","body":"f","ts":2}', bytes(12)))
+    text = dumps(body).replace(f'"e":{body["e"]},', f'"e":{body["e"]}.0,')
+    text = text.replace(f'"i":{body["i"]},', f'"i":{body["i"]}.0,')
+    assert ".0," in text
+    relay.broadcast(a, text)
+    relay.run()
+    assert relay.texts(b) == [(a, "f")]
+    key = relay.sessions[a].peers[b].send_key
+    assert key is not None
+    ck = b64encode(bytes(32))
+    payloads = [
+        '{"k":"sender_key","epoch":0.0,"index":0.0,"ck":"' + ck + '"}',
+        '{"k":"sender_key","epoch":1.5,"index":0,"ck":"' + ck + '"}',
+        '{"k":"sender_key","epoch":4294967296,"index":0,"ck":"' + ck + '"}',
+        '{"k":"sender_key","epoch":NaN,"index":0,"ck":"' + ck + '"}',
+    ]
+    for n, payload in enumerate(payloads):
+        nonce = bytes([n]) * 12
+        ct = aead.seal(key, nonce, payload.encode("ascii"), direct_aad(ROOM_ID, a, b))
+        sealed = dumps({"k": "sealed", "n": b64encode(nonce), "ct": b64encode(ct)})
+        relay.feed(b, {"type": "direct", "from": a, "body": sealed})
+    assert relay.of(b, Rejected) == [Rejected(a, "bad_direct")] * 3
+    assert list(relay.sessions[b].peers[a].chains) == [0]

@@ -7,6 +7,7 @@ import {
   b64decode, b64encode, bigIntToBytes, bytesToBigInt, concat, isText, joinZero, parseJsonObject,
   toJson, u32, u64le,
 } from "../../frontend/js/core/encoding.js";
+import { LIMIT } from "../../frontend/js/core/constants.js";
 import { EncodingError } from "../../frontend/js/core/errors.js";
 import { seededRandom, toHexString } from "./support.mjs";
 
@@ -84,4 +85,32 @@ test("parseJsonObject refuses a lone surrogate anywhere, keeps an escaped pair",
   }
   assert.deepEqual(parseJsonObject('{"a":"\\ud83d\\ude00"}'), { a: "😀" });
   assert.deepEqual(parseJsonObject('{"a":"\ud83d\ude00"}'), { a: "😀" });
+});
+
+/** A JSON object nested `depth` containers deep: objects in objects, or arrays in one. */
+function nested(depth, shape) {
+  if (shape === "objects") return '{"a":'.repeat(depth - 1) + "{}" + "}".repeat(depth - 1);
+  return depth === 1 ? "{}" : '{"a":' + "[".repeat(depth - 1) + "]".repeat(depth - 1) + "}";
+}
+
+test("parseJsonObject refuses nesting deeper than the limit, for depths 1..5000", () => {
+  assert.equal(LIMIT.MAX_JSON_DEPTH, 8);
+  for (const shape of ["objects", "arrays"]) {
+    for (let depth = 1; depth <= 5000; depth += 1) {
+      const text = nested(depth, shape);
+      if (depth <= LIMIT.MAX_JSON_DEPTH) assert.equal(typeof parseJsonObject(text), "object");
+      else assert.throws(() => parseJsonObject(text), EncodingError, `${shape} ${depth}`);
+    }
+  }
+  for (const bad of ["[".repeat(2000), '{"a":'.repeat(2000), '{"a":' + "[".repeat(100000)]) {
+    assert.throws(() => parseJsonObject(bad), EncodingError);
+  }
+});
+
+test("parseJsonObject refuses NaN and Infinity and reads huge literals as infinity", () => {
+  for (const literal of ["NaN", "Infinity", "-Infinity", "[NaN]"]) {
+    assert.throws(() => parseJsonObject(`{"ts":${literal}}`), EncodingError, literal);
+  }
+  assert.equal(parseJsonObject(`{"x":${"9".repeat(5000)}}`).x, Infinity);
+  assert.equal(parseJsonObject('{"x":1.0}').x, 1);
 });

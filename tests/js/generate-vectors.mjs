@@ -22,7 +22,7 @@ import { RoomSession } from "../../frontend/js/core/session.js";
 import { SigningKey } from "../../frontend/js/core/signing.js";
 import { randomScalar } from "../../frontend/js/core/spake2.js";
 import { importAesKey } from "../../frontend/js/core/webcrypto.js";
-import { Relay, sealAs } from "./relay.mjs";
+import { Relay, sealAs, sealDirectText } from "./relay.mjs";
 import { manualClock, seededRandom, toHexString, VECTORS_DIR } from "./support.mjs";
 
 /** Where the file goes. */
@@ -40,7 +40,9 @@ const DESCRIPTION = "Vectors written by the JS core (tests/js/generate-vectors.m
   + "(arg = the text) or tick; frames and events are exactly what the call returned (events "
   + "as {kind, fields} with snake_case names, Joined.members as id -> colour). Its last "
   + "broadcast is a's, sealed around the text \"\\ud800\" (a lone surrogate, not Unicode text): "
-  + "every verified reader refuses it as malformed.";
+  + "every verified reader refuses it as malformed. Then a's client tests section 2.1 on d and "
+  + "the room: directs nested too deep, plaintext ts values 1.0, NaN, 1.5, 2^53 and -0.0, a "
+  + "broadcast with e and i written N.0, sender keys with epoch N.0, 1.5 or index 2^32.";
 const RNG = "Random inputs come from SeededRandom(label): the byte stream SHA-256(label || u32(0)) "
   + "|| SHA-256(label || u32(1)) || ..., read front to back (label is ASCII), as in "
   + "tests/vectors/generate.py. Every value drawn from it is also written out.";
@@ -286,7 +288,40 @@ async function session() {
     textPlaintext("\ud800", now()), relay.random(12));
   relay.route(ids.a, [{ type: "broadcast", body: notText }]);
   await relay.pump();
+  await peerNumbersAndNesting(relay, relay.members.get(ids.a).session, ids.a, ids.d);
   return { room_name: roomName, members: specs, steps: relay.steps };
+}
+
+/**
+ * Section 2.1's rules for JSON from a peer, as a's hostile client tests them on d and the
+ * room: directs nested too deep (malformed) or just deep enough (ignored kind); plaintexts
+ * whose ts is 1.0 (read as 1), NaN, 1.5 or past 2^53 (malformed); a broadcast whose e and i
+ * are written 5.0; sender keys whose epoch is written 3.0 (the held one: ignored) or 1.5.
+ */
+async function peerNumbersAndNesting(relay, a, idA, idD) {
+  const nest = (n) => "[".repeat(n) + "]".repeat(n);
+  const directs = ["[".repeat(2000), `{"k":"x","d":${nest(2000)}}`, `{"k":"x","d":${nest(8)}}`,
+    `{"k":"x","d":${nest(7)}}`];
+  relay.route(idA, directs.map((body) => ({ type: "direct", to: idD, body })));
+  await relay.pump();
+  for (const ts of ["1.0", "NaN", "1.5", "9007199254740992", "-0.0"]) {
+    const body = await sealAs(a, `{"t":"text","body":"ts ${ts}","ts":${ts}}`, relay.random(12));
+    relay.route(idA, [{ type: "broadcast", body }]);
+  }
+  const fields = parseJsonObject(await sealAs(a, textPlaintext("e and i as 5.0", 7),
+    relay.random(12)));
+  relay.route(idA, [{ type: "broadcast", body: toJson(fields)
+    .replace(`"e":${fields.e},`, `"e":${fields.e}.0,`)
+    .replace(`"i":${fields.i},`, `"i":${fields.i}.0,`) }]);
+  await relay.pump();
+  const { epoch } = a.s.chain;
+  const ck = b64encode(relay.random(32));
+  for (const [e, i] of [[`${epoch}.0`, "0.0"], ["1.5", "0"], [`${epoch}`, "4294967296"]]) {
+    const plain = `{"k":"sender_key","epoch":${e},"index":${i},"ck":"${ck}"}`;
+    const body = await sealDirectText(a, idD, plain, relay.random(12));
+    relay.route(idA, [{ type: "direct", to: idD, body }]);
+  }
+  await relay.pump();
 }
 
 /** Build the whole vector object. */

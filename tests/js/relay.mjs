@@ -4,9 +4,12 @@
  * one frame at a time, with hooks to drop or alter frames on the way.
  */
 
-import { sealBroadcast } from "../../frontend/js/core/broadcast.js";
-import { EVENT } from "../../frontend/js/core/constants.js";
-import { b64encode } from "../../frontend/js/core/encoding.js";
+import { messageAad, sealBroadcast } from "../../frontend/js/core/broadcast.js";
+import { DIRECT_KIND, EVENT } from "../../frontend/js/core/constants.js";
+import { b64encode, concat, toJson, utf8 } from "../../frontend/js/core/encoding.js";
+import { pad } from "../../frontend/js/core/padding.js";
+import { directAad } from "../../frontend/js/core/pairwise.js";
+import { aesGcmEncrypt } from "../../frontend/js/core/webcrypto.js";
 import { RoomSession } from "../../frontend/js/core/session.js";
 import { manualClock, seededRandom } from "./support.mjs";
 
@@ -167,12 +170,31 @@ export function room(label) {
 export const texts = (relay, id) => relay.kinds(id, EVENT.MESSAGE_RECEIVED).map((e) => [e.sender, e.text]);
 
 /**
- * A broadcast body sealed with a member's own chain and key around any plaintext object, as a
- * buggy or hostile client could send it (sendText would refuse some of these texts).
+ * A broadcast body sealed with a member's own chain and key around any plaintext object, or
+ * any JSON text given as a string (`1.0`, `NaN`), as a buggy or hostile client could send it
+ * (sendText would refuse some of these texts).
  */
 export async function sealAs(session, plaintext, nonce) {
   const s = session.s;
   const { index, key } = await s.chain.next();
-  return sealBroadcast({ roomId: s.roomId, senderId: s.memberId, epoch: s.chain.epoch, index,
-    key, signer: s.signer, plaintext, nonce });
+  const epoch = s.chain.epoch;
+  if (typeof plaintext !== "string") {
+    return sealBroadcast({ roomId: s.roomId, senderId: s.memberId, epoch, index, key,
+      signer: s.signer, plaintext, nonce });
+  }
+  const aad = messageAad(s.roomId, s.memberId, epoch, index);
+  const ct = await aesGcmEncrypt(key, nonce, pad(utf8(plaintext)), aad);
+  const sig = await s.signer.sign(concat(aad, nonce, ct));
+  return toJson({ e: epoch, i: index, n: b64encode(nonce), ct: b64encode(ct),
+    sig: b64encode(sig) });
+}
+
+/** A sealed direct body from `from` to `to` around any plaintext text, with `from`'s pair key. */
+export async function sealDirectText(session, to, text, nonce) {
+  const s = session.s;
+  const aad = directAad(s.roomId, s.memberId, to);
+  // The channel's send key is private to the core; a hostile client holds its own anyway.
+  const key = s.peers.get(to).channel.sendKey;
+  const ct = await aesGcmEncrypt(key, nonce, utf8(text), aad);
+  return toJson({ k: DIRECT_KIND.SEALED, n: b64encode(nonce), ct: b64encode(ct) });
 }

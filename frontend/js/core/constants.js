@@ -140,6 +140,9 @@ export const LIMIT = Object.freeze({
   FAILURES_PER_WINDOW: 5,
   FAILURE_WINDOW_MS: 60000,
   MAX_MISSING: 4096,
+  // JSON from a peer nested deeper than this is malformed (section 2.1); protocol objects
+  // are 1 deep.
+  MAX_JSON_DEPTH: 8,
 });
 
 /** SPAKE2 constants M and N for P-256 (RFC 9382 section 6), SEC1 compressed hex. */

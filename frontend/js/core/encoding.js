@@ -3,6 +3,7 @@
  * @module core/encoding
  */
 
+import { LIMIT } from "./constants.js";
 import { EncodingError } from "./errors.js";
 
 const B64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -256,9 +257,29 @@ function allText(value) {
 }
 
 /**
- * Parse JSON text that must be an object (not null, not an array) of Unicode text: JSON can
- * write a lone surrogate (the escape \ud800 alone), which is not text, and such a string
- * anywhere in it makes it malformed (section 2.1).
+ * How deeply a parsed JSON value nests: 0 for a scalar, 1 + its deepest member for an object
+ * or array (sotto/encoding.py json_depth).
+ * @param {unknown} value
+ * @returns {number}
+ */
+export function jsonDepth(value) {
+  // A loop, not recursion, for the same reason as allText.
+  let deepest = 0;
+  const stack = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, above] = /** @type {[unknown, number]} */ (stack.pop());
+    if (item === null || typeof item !== "object") continue;
+    const depth = above + 1;
+    if (depth > deepest) deepest = depth;
+    for (const inner of Object.values(item)) stack.push([inner, depth]);
+  }
+  return deepest;
+}
+
+/**
+ * Parse JSON text that must be an object (not null, not an array) of Unicode text, nested at
+ * most LIMIT.MAX_JSON_DEPTH deep: JSON can write a lone surrogate (the escape \ud800 alone),
+ * which is not text, and such a string anywhere in it makes it malformed (section 2.1).
  * @param {unknown} text
  * @returns {Record<string, unknown>}
  * @throws {EncodingError}
@@ -270,17 +291,20 @@ export function parseJsonObject(text) {
   try {
     value = JSON.parse(text);
   } catch {
+    // A SyntaxError, or a RangeError should an engine's parser run out of stack.
     throw new EncodingError("body is not JSON");
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new EncodingError("body is not a JSON object");
   }
+  if (jsonDepth(value) > LIMIT.MAX_JSON_DEPTH) throw new EncodingError("body nests too deep");
   if (!allText(value)) throw new EncodingError("body holds a string that is not Unicode text");
   return value;
 }
 
 /**
- * True when `x` is a JSON integer within [0, max].
+ * True when `x` is a JSON integer within [0, max]. JSON.parse reads `1.0` as 1, and so does
+ * sotto/encoding.py json_int (section 2.1).
  * @param {unknown} x
  * @param {number} [max]
  * @returns {boolean}

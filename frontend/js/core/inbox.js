@@ -187,7 +187,8 @@ async function openVerified(s, peer, seq, env, out) {
     return REJECT.MALFORMED;
   }
   if (plain.t !== MSG_TYPE.TEXT) return null; // later versions' kinds are ignored
-  if (typeof plain.body !== "string" || !Number.isInteger(plain.ts)) return REJECT.MALFORMED;
+  // ts as section 2.1 bounds it: an integer JavaScript holds exactly (sotto/inbox.py).
+  if (typeof plain.body !== "string" || !Number.isSafeInteger(plain.ts)) return REJECT.MALFORMED;
   out.emit(ev.messageReceived(peer.id, plain.body, plain.ts, seq, false));
   return null;
 }
