@@ -206,6 +206,7 @@ def cell(relay: Relay, mode: Mode, members: int, rooms: int) -> dict[str, Any]:
 
 def capacity(launcher: Launcher, mode: Mode, config: str, connections: int) -> dict[str, Any]:
     """Join `connections` idle members (rooms of 10) on a fresh one-worker server."""
+    wait_quiet(mode.wait_quiet)
     relay = launcher.start(config)
     try:
         run = load(
@@ -249,6 +250,7 @@ def slow_reader(relay: Relay, mode: Mode, reference: dict[str, Any]) -> dict[str
     buffers hold, with large bodies, to see the memory stop growing (the member cut).
     """
     members, rooms = reference["members"], reference["rooms"]
+    wait_quiet(mode.wait_quiet)
     run = load(relay, mode, members, rooms, reference["half_rate_per_room"], stall=1)
     flood_rooms, flood_members, flood_size = 2, 3, 16000
     flood_rate = FLOOD_BYTES_PER_S / flood_size
@@ -301,6 +303,7 @@ def slow_reader(relay: Relay, mode: Mode, reference: dict[str, Any]) -> dict[str
 def limiter(launcher: Launcher, mode: Mode, raised: Relay, rate: float) -> dict[str, Any]:
     """Compare server CPU per delivery at one paced load under default and raised limits."""
     members, rooms = 10, 20
+    wait_quiet(mode.wait_quiet)
     with_raised = load(raised, mode, members, rooms, rate)
     relay = launcher.start("embedded-default-limits")
     try:
