@@ -334,23 +334,58 @@ def pad(data: bytes) -> bytes:
     return data + bytes(-len(data) % 64)
 
 
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(name)
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+def _all_text(value: object) -> bool:
+    if isinstance(value, str):
+        return not any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return all(_all_text(k) and _all_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_all_text(v) for v in value)
+    return True
+
+
+def _integer(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+        return value
+    return None
+
+
 def reference_text(padded: bytes) -> tuple[str, int] | str | None:
-    """What section 6 says a decrypted plaintext yields: (text, ts), "ignored", or None (reject)."""
+    """What sections 2.1 and 6 say a decrypted plaintext yields: (text, ts), "ignored", or None."""
     if not padded or len(padded) % 64:
         return None
     stripped = padded.rstrip(b"\x00")
     if not stripped.endswith(b"\x80"):
         return None
     try:
-        obj = json.loads(stripped[:-1].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        obj = json.loads(stripped[:-1].decode("utf-8"), parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return None
-    if not isinstance(obj, dict):
+    if not isinstance(obj, dict) or _depth(obj) > 8 or not _all_text(obj):
         return None
     if obj.get("t") != "text":
         return "ignored"
-    text, ts = obj.get("body"), obj.get("ts")
-    if isinstance(text, str) and type(ts) is int:
+    text, ts = obj.get("body"), _integer(obj.get("ts"))
+    if isinstance(text, str) and ts is not None:
         return text, ts
     return None
 
