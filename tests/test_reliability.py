@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import os
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
 import websockets
@@ -16,25 +16,14 @@ from sotto.events import Joined, KeysRotated, MemberLeft
 from tests.hostile.relay import Hold, HostileRelay
 from tests.support.servers import DaphneProcess, RedisProcess, scaled, start_daphne
 from tests.support.wsclient import RawClient, random_room_id
-from tests.test_hostile_relay import Room
-
-
-@pytest.fixture(params=["embedded", "redis"])
-async def relay(request: pytest.FixtureRequest) -> AsyncIterator[HostileRelay]:
-    """A pass-through relay (used only to hold a reconnection) before one or two workers."""
-    if request.param == "embedded":
-        servers = [request.getfixturevalue("embedded_server")]
-    else:
-        servers = request.getfixturevalue("redis_servers").servers
-    relay = await HostileRelay(*(s.http_url for s in servers)).start()
-    yield relay
-    await relay.stop()
+from tests.test_hostile_relay import Room, any_relay  # noqa: F401 (a fixture)
 
 
 async def test_member_away_during_rotation_gets_held_keys_after_resume(
-    relay: HostileRelay,
+    any_relay: HostileRelay,  # noqa: F811 (the imported fixture)
 ) -> None:
     """C is away while B leaves and A rotates; after resuming, C reads A's next message."""
+    relay = any_relay
     room = Room(relay)
     try:
         a, b, c = await room.verified(3)
