@@ -70,7 +70,7 @@ class Hub:
         self._channel_ready = asyncio.Event()
         self._outbox: dict[str, list[dict[str, Any]]] = {}
         self._outbox_ready = asyncio.Event()
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
         self._started = False
 
     async def start(self) -> None:
@@ -86,13 +86,15 @@ class Hub:
 
     def _spawn(self, coro: Any, name: str) -> None:
         task = asyncio.get_running_loop().create_task(coro, name=f"sotto-hub-{name}")
-        self._tasks.append(task)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def stop(self) -> None:
         """Cancel background tasks and close the store."""
-        for task in self._tasks:
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks.clear()
         await self.store.close()
 
