@@ -26,7 +26,7 @@ from .wire import random_room_id
 from .worker import LoadSettings, RoomPlan, WorkerPlan, WorkerResult, worker_main
 from .wsclient import ws_base
 
-GENERATOR_BUSY = 0.90  # a worker above this share of a core may be what limits the figures
+GENERATOR_BUSY = 0.85  # a worker above this share of a core may be what limits the figures
 PACER_LAG_LIMIT_S = 0.005
 CONTENDED_CORES = 0.15  # CPU used by other programs during a window, in cores
 
