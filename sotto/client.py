@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
@@ -158,7 +159,8 @@ class Client:
                 self._ws = await self._connect()
                 return True
             except (TimeoutError, OSError, WebSocketException):
-                await asyncio.sleep(delay)
+                # Jittered, so that members cut by one blip do not all return at once.
+                await asyncio.sleep(delay * random.uniform(0.75, 1.25))
                 delay = min(delay * 2, 2.0)
         return False
 

@@ -50,6 +50,8 @@ export class Connection {
     this.lastHeard = 0;
     this.timer = 0;
     this.retryTimer = 0;
+    /** Frames written while the socket was down, sent after the next join. */
+    this.outbox = [];
   }
 
   /** Open the socket (again). */
@@ -85,7 +87,9 @@ export class Connection {
         || (!this.opened && this.attempt >= 3);
       this.handlers.onClose(event.code, !final);
       if (!final) {
-        const delay = RETRY_DELAYS_MS[Math.min(this.attempt, RETRY_DELAYS_MS.length - 1)];
+        const base = RETRY_DELAYS_MS[Math.min(this.attempt, RETRY_DELAYS_MS.length - 1)];
+        // Jitter, so that everyone cut by one blip does not come back at the same instant.
+        const delay = base * (0.75 + Math.random() / 2);
         this.retryTimer = window.setTimeout(() => this.connect(), delay);
         this.attempt += 1;
       }
@@ -93,14 +97,25 @@ export class Connection {
   }
 
   /**
-   * Send one frame, if the socket is open.
+   * Send one frame now, or keep it (not pings or joins) for after the next join.
    * @param {object} frame
    * @returns {boolean} whether it went out
    */
   send(frame) {
-    if (this.socket?.readyState !== WebSocket.OPEN) return false;
+    if (this.socket?.readyState !== WebSocket.OPEN) {
+      // Keep what the person wrote (and handshake steps) for after the resume; a
+      // ping or a join is only worth sending on the socket it was made for.
+      if (frame.type !== FRAME.PING && frame.type !== FRAME.JOIN) this.outbox.push(frame);
+      return false;
+    }
     this.socket.send(JSON.stringify(frame));
     return true;
+  }
+
+  /** Send, in order, the frames kept while the socket was down (call it after the join). */
+  flush() {
+    const kept = this.outbox.splice(0);
+    for (const frame of kept) this.send(frame);
   }
 
   /** True when frames can go out now. */

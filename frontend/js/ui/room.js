@@ -83,6 +83,7 @@ export class RoomVisit {
   sendJoin(reconnect) {
     if (reconnect) this.views.status.set("Reconnected, catching up\u2026", "warn");
     this.connection.send(this.session.joinFrame());
+    this.connection.flush();
     return null;
   }
 
