@@ -159,3 +159,24 @@ async def test_pending_member_gets_what_was_published_while_joining() -> None:
     await room.admit(late, {})
     assert late.frames == ["before-b", presence]
     assert first.frames == ["before-b", presence]
+
+
+async def test_memory_store_expires_rooms_empty_for_longer_than_the_ttl() -> None:
+    """An emptied room is dropped after EMPTY_ROOM_TTL; a room in use is kept."""
+    import asyncio
+
+    from django.conf import settings
+
+    from rooms.store.memory import MemoryRoomStore
+
+    store = MemoryRoomStore({**settings.SOTTO, "EMPTY_ROOM_TTL": 0.05})
+    emptied, busy = "e" * 22, "b" * 22
+    await store.sync_room(emptied, "a" * 22, KEY, 0, "proc", "token-a")
+    await store.stamp(emptied, "x", "y")
+    await store.leave(emptied, "a" * 22)
+    await store.sync_room(busy, "b" * 22, KEY, 0, "proc", "token-b")
+    assert await store.replay(emptied, 0, 1) is not None  # still held within the TTL
+    await asyncio.sleep(0.1)
+    await store.sync_room(busy, "c" * 22, KEY, 0, "proc", "token-c")
+    assert await store.replay(emptied, 0, 1) is None
+    assert len(await store.members(busy)) == 2

@@ -32,7 +32,6 @@ class _Room:
     seq: int = 0
     # (seq, monotonic time, frame) of recent broadcasts.
     buffer: deque[tuple[int, float, str]] = field(default_factory=deque)
-    emptied_at: float | None = None
 
 
 class MemoryRoomStore(RoomStore):
@@ -46,14 +45,15 @@ class MemoryRoomStore(RoomStore):
         self._replay_seconds = float(settings["REPLAY_SECONDS"])
         self._empty_ttl = float(settings["EMPTY_ROOM_TTL"])
         self._held_max = int(settings["HELD_DIRECT_MAX"])
+        # Rooms that became empty, oldest first, with when: expiry pops from the front.
+        self._emptied: dict[str, float] = {}
 
     def _expire_empty_rooms(self, now: float) -> None:
-        expired = [
-            room_id
-            for room_id, room in self._rooms.items()
-            if room.emptied_at is not None and now - room.emptied_at > self._empty_ttl
-        ]
-        for room_id in expired:
+        while self._emptied:
+            room_id, emptied_at = next(iter(self._emptied.items()))
+            if now - emptied_at <= self._empty_ttl:
+                break
+            del self._emptied[room_id]
             del self._rooms[room_id]
 
     async def sync_room(
@@ -75,16 +75,16 @@ class MemoryRoomStore(RoomStore):
         room.members[member_id] = {"color": color, "key": key, "joined_at": joined_at}
         room.memberships[member_id] = _Membership(token_hash=token_hash, key=key)
         room.tokens[token_hash] = member_id
-        room.emptied_at = None
+        self._emptied.pop(room_id, None)
         return Admission(admitted=True, color=color, members=dict(room.members), seq=room.seq)
 
-    def _remove(self, room: _Room, member_id: str) -> Meta | None:
+    def _remove(self, room_id: str, room: _Room, member_id: str) -> Meta | None:
         meta = room.members.pop(member_id, None)
         membership = room.memberships.pop(member_id, None)
         if membership is not None:
             room.tokens.pop(membership.token_hash, None)
         if not room.members:
-            room.emptied_at = time.monotonic()
+            self._emptied[room_id] = time.monotonic()
         return meta
 
     async def leave(
@@ -97,7 +97,7 @@ class MemoryRoomStore(RoomStore):
         membership = room.memberships.get(member_id)
         if generation is not None and (membership is None or membership.generation != generation):
             return None
-        return self._remove(room, member_id)
+        return self._remove(room_id, room, member_id)
 
     def _buffered(self, room: _Room, after_seq: int, upto_seq: int) -> list[str] | None:
         if upto_seq <= after_seq:
@@ -116,7 +116,7 @@ class MemoryRoomStore(RoomStore):
             return Resumption(outcome=ResumeOutcome.UNKNOWN)
         frames = self._buffered(room, last_seq, room.seq) if last_seq <= room.seq else None
         if frames is None:
-            meta = self._remove(room, member_id)
+            meta = self._remove(room_id, room, member_id)
             return Resumption(outcome=ResumeOutcome.STALE, member_id=member_id, ended_meta=meta)
         membership = room.memberships[member_id]
         membership.generation += 1
@@ -161,8 +161,3 @@ class MemoryRoomStore(RoomStore):
         """Return a copy of the room's presence state."""
         room = self._rooms.get(room_id)
         return dict(room.members) if room else {}
-
-    async def room_seq(self, room_id: str) -> int:
-        """Return the room's last seq."""
-        room = self._rooms.get(room_id)
-        return room.seq if room else 0
