@@ -60,7 +60,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         """Accept the socket; membership starts with a valid `join`."""
         self.room_id: str = self.scope["url_route"]["kwargs"]["room_id"]
-        self.limits: dict[str, Any] = settings.SOTTO
+        limits: dict[str, Any] = settings.SOTTO
         self.hub: Hub = await get_hub()
         self.member_id = ""
         self.min_seq = 0
@@ -71,13 +71,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.settled = False
         self.room: LocalRoom | None = None
         self.closed = False
-        self.broadcast_bucket = TokenBucket(
-            self.limits["BROADCAST_RATE"], self.limits["BROADCAST_BURST"]
-        )
-        self.direct_bucket = TokenBucket(self.limits["DIRECT_RATE"], self.limits["DIRECT_BURST"])
-        self.excess = ExcessTracker(self.limits["RATE_CLOSE_AFTER"])
-        self.max_frame = int(self.limits["MAX_FRAME_BYTES"])
-        self.max_unsent = int(self.limits["SEND_QUEUE_BYTES"])
+        self.broadcast_bucket = TokenBucket(limits["BROADCAST_RATE"], limits["BROADCAST_BURST"])
+        self.direct_bucket = TokenBucket(limits["DIRECT_RATE"], limits["DIRECT_BURST"])
+        self.excess = ExcessTracker(limits["RATE_CLOSE_AFTER"])
+        self.max_frame = int(limits["MAX_FRAME_BYTES"])
+        self.max_unsent = int(limits["SEND_QUEUE_BYTES"])
         self.transport = transport_of(self.base_send)
         await self.accept()
 

@@ -129,10 +129,6 @@ class RoomStore(abc.ABC):
     async def members(self, room_id: str) -> dict[str, Meta]:
         """Return the room's presence state."""
 
-    @abc.abstractmethod
-    async def room_seq(self, room_id: str) -> int:
-        """Return the room's last seq (0 before any broadcast)."""
-
     async def heartbeat(self, process_id: str) -> bool:
         """Say that ``process_id`` is alive; return False if the store had lost track of it."""
         return True
@@ -146,7 +142,3 @@ class RoomStore(abc.ABC):
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
-
-    async def ping(self) -> bool:
-        """Say whether the store answers."""
-        return True

@@ -316,12 +316,7 @@ class RedisRoomStore(RoomStore):
     async def stamp(self, room_id: str, prefix: str, suffix: str) -> int:
         """Take the next seq and buffer the frame, in one script."""
         _, seq_key, buf_key = _room_keys(room_id)
-        try:
-            seq = await self._stamp(
-                keys=[seq_key, buf_key], args=[prefix, suffix, self._replay_max]
-            )
-        except RedisError as exc:
-            raise StoreUnavailable(type(exc).__name__) from None
+        seq = await self._run(self._stamp, [seq_key, buf_key], [prefix, suffix, self._replay_max])
         return int(seq)
 
     async def replay(self, room_id: str, after_seq: int, upto_seq: int) -> list[str] | None:
@@ -352,15 +347,6 @@ class RedisRoomStore(RoomStore):
             raise StoreUnavailable(type(exc).__name__) from None
         return {member_id: json.loads(meta) for member_id, meta in raw.items()}
 
-    async def room_seq(self, room_id: str) -> int:
-        """Return the room's last seq."""
-        _, seq_key, _ = _room_keys(room_id)
-        try:
-            value = await self._redis.get(seq_key)
-        except RedisError as exc:
-            raise StoreUnavailable(type(exc).__name__) from None
-        return int(value) if value else 0
-
     async def heartbeat(self, process_id: str) -> bool:
         """Refresh this process's heartbeat; return False if Redis had lost it."""
         return bool(await self._run(self._heartbeat, [], [process_id]))
@@ -380,13 +366,6 @@ class RedisRoomStore(RoomStore):
             Reaped(room_id=flat[i], member_id=flat[i + 1], meta=json.loads(flat[i + 2]))
             for i in range(0, len(flat), 3)
         ]
-
-    async def ping(self) -> bool:
-        """Say whether Redis answers."""
-        try:
-            return bool(await self._redis.ping())
-        except RedisError:
-            return False
 
     async def close(self) -> None:
         """Close the connection pool."""
