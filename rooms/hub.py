@@ -1,11 +1,14 @@
 """The process-level relay: one Hub per event loop owns every local room.
 
-Fan-out follows Phoenix's "fastlane": a broadcast is stamped and encoded once,
-written to each member on this process directly, and sent to other processes as
-ONE channel-layer message per broadcast on the room's group, in which each process
-that has members of the room has its own process channel. Nothing goes through a
-per-member channel. With the embedded default (no Redis) there are no other
-processes and the channel layer is not touched at all.
+Fan-out follows Phoenix's "fastlane": a broadcast is stamped and encoded once and
+written to each member on this process directly. Other processes get it the way
+Phoenix.PubSub's Redis adapter does it: every process subscribes its own channel to
+one channel-layer group, the bus, and drops what is for rooms it has no member of.
+What this process sends them queues up while a publish is in flight and leaves as ONE
+layer message, in order, whatever rooms it is for: under load one Redis round trip
+carries many broadcasts. Nothing goes through a per-member or per-room channel. With
+the embedded default (no Redis) there are no other processes and the channel layer is
+not touched at all.
 
 The hub also runs the background work of a process: presence heartbeats and the
 reaper (Redis only), filling or skipping seq gaps, and flushing room statistics.
@@ -39,20 +42,19 @@ LAYER_PRESENCE = "sotto.presence"
 LAYER_DIRECT = "sotto.direct"
 LAYER_CONTROL = "sotto.control"
 LAYER_BATCH = "sotto.batch"
+BUS_GROUP = "sotto.bus"
 # Control events between processes (never sent to clients).
 DROPPED = "dropped"  # a member's connection dropped; its place is held for the grace period
 RESUMED = "resumed"  # a member resumed at a new generation; older connections are replaced
 EVICTED = "evicted"  # a membership ended by a failed resume; any old connection is replaced
 
 
-def group_name(room_id: str) -> str:
-    """Return the channel-layer group of a room (room ids are base64url, layer-safe)."""
-    return f"room.{room_id}"
-
-
 def presence_frame(joins: State, leaves: dict[str, Meta]) -> str:
     """Encode a `presence` diff frame."""
     return json.dumps({"type": protocol.PRESENCE, "joins": joins, "leaves": leaves})
+
+
+_PS = [0, 0, 0]
 
 
 class Hub:
@@ -68,7 +70,7 @@ class Hub:
         self.layer: Any = get_channel_layer() if self.multi_process else None
         self.channel_name = ""
         self._channel_ready = asyncio.Event()
-        self._outbox: dict[str, list[dict[str, Any]]] = {}
+        self._outbox: list[tuple[str, dict[str, Any]]] = []
         self._outbox_ready = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._started = False
@@ -101,32 +103,23 @@ class Hub:
     # --- membership -------------------------------------------------------------
 
     async def enter(self, room_id: str, member_id: str) -> LocalRoom:
-        """Register a joining member as pending, subscribing this process to the room."""
+        """Register a joining member as pending (once this process hears the bus)."""
+        if self.multi_process:
+            await self._wait_for_channel()
         room = self.rooms.get(room_id)
         if room is None:
-            if self.multi_process:
-                await self._wait_for_channel()
-                try:
-                    await self.layer.group_add(group_name(room_id), self.channel_name)
-                except Exception as exc:  # the layer's errors are not one type
-                    raise StoreUnavailable(type(exc).__name__) from None
-            room = self.rooms.setdefault(room_id, LocalRoom(room_id))
+            room = self.rooms[room_id] = LocalRoom(room_id)
         room.add_pending(member_id)
         return room
 
     async def exit(self, room_id: str, member_id: str) -> None:
-        """Forget a local member; unsubscribe from a room with no local member left."""
+        """Forget a local member, and the room once it has no local member left."""
         room = self.rooms.get(room_id)
         if room is None:
             return
         room.remove(member_id)
         if len(room) == 0:
             del self.rooms[room_id]
-            if self.multi_process:
-                try:
-                    await self.layer.group_discard(group_name(room_id), self.channel_name)
-                except Exception as exc:  # the layer's errors are not one type
-                    logger.warning("room %s: unsubscribe failed (%s)", room_id, type(exc).__name__)
 
     async def admitted(self, room: LocalRoom, member: Member, members: State, seq: int) -> None:
         """Make a member live after its welcome was written."""
@@ -143,7 +136,9 @@ class Hub:
             await room.accept_message(seq, text)
             self._watch_gap(room)
         if self.multi_process:
-            await self._group_send(room_id, {"type": LAYER_MESSAGE, "seq": seq, "text": text})
+            await self._send_to_processes(
+                room_id, {"type": LAYER_MESSAGE, "seq": seq, "text": text}
+            )
 
     async def publish_presence(self, room_id: str, joins: State, leaves: dict[str, Meta]) -> None:
         """Send a presence diff to every member of the room, here and elsewhere."""
@@ -152,7 +147,7 @@ class Hub:
         if room is not None:
             await room.deliver_presence(text, joins, leaves)
         if self.multi_process:
-            await self._group_send(
+            await self._send_to_processes(
                 room_id,
                 {
                     "type": LAYER_PRESENCE,
@@ -175,41 +170,29 @@ class Hub:
             return True
         if not self.multi_process or to not in room.presence:
             return False
-        await self._group_send(room_id, {"type": LAYER_DIRECT, "to": to, "text": text})
+        await self._send_to_processes(room_id, {"type": LAYER_DIRECT, "to": to, "text": text})
         return True
 
-    async def _group_send(self, room_id: str, item: dict[str, Any]) -> None:
-        """Queue an item for the other processes; the publisher sends it soon, in order.
-
-        Items for one room queue up while a publish is in flight and leave together as
-        one layer message: under load a publish carries many broadcasts, so the
-        layer's per-publish cost (a locked Redis round trip) is paid once per batch.
-        """
-        queue = self._outbox.get(room_id)
-        if queue is None:
-            queue = self._outbox[room_id] = []
-        queue.append(item)
+    async def _send_to_processes(self, room_id: str, item: dict[str, Any]) -> None:
+        """Queue an item of a room for the other processes; the publisher sends it soon."""
+        self._outbox.append((room_id, item))
         self._outbox_ready.set()
 
     async def _publish_outbox(self) -> None:
-        """Send queued items to each room's group, one layer message per room and batch."""
+        """Send what queued up to the bus, one layer message per publish."""
         while True:
             await self._outbox_ready.wait()
             self._outbox_ready.clear()
-            outbox, self._outbox = self._outbox, {}
-            for room_id, items in outbox.items():
-                message = {"type": LAYER_BATCH, "room": room_id, "origin": self.process_id}
-                try:
-                    await self.layer.group_send(group_name(room_id), {**message, "items": items})
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:  # the layer's errors are not one type
-                    logger.warning(
-                        "room %s: channel layer send of %d items failed (%s)",
-                        room_id,
-                        len(items),
-                        type(exc).__name__,
-                    )
+            items, self._outbox = self._outbox, []
+            message = {"type": LAYER_BATCH, "origin": self.process_id, "items": items}
+            try:
+                await self.layer.group_send(BUS_GROUP, message)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the layer's errors are not one type
+                logger.warning(
+                    "channel layer send of %d items failed (%s)", len(items), type(exc).__name__
+                )
 
     async def _wait_for_channel(self, timeout: float = 2.0) -> None:
         """Wait briefly for this process's channel; raise StoreUnavailable without one."""
@@ -224,7 +207,9 @@ class Hub:
         """Open this process's channel, retrying until the layer answers."""
         while not self.channel_name:
             try:
-                self.channel_name = await self.layer.new_channel()
+                channel_name = await self.layer.new_channel()
+                await self.layer.group_add(BUS_GROUP, channel_name)
+                self.channel_name = channel_name
                 self._channel_ready.set()
             except asyncio.CancelledError:
                 raise
@@ -252,11 +237,12 @@ class Hub:
                 logger.exception("failed to handle a %s layer message", message.get("type"))
 
     async def _handle_layer_message(self, message: dict[str, Any]) -> None:
-        room = self.rooms.get(message.get("room", ""))
-        if room is None or message.get("type") != LAYER_BATCH:
+        if message.get("type") != LAYER_BATCH:
             return
-        for item in message["items"]:
-            await self._handle_layer_item(room, item)
+        for room_id, item in message["items"]:
+            room = self.rooms.get(room_id)
+            if room is not None:
+                await self._handle_layer_item(room, item)
 
     async def _handle_layer_item(self, room: LocalRoom, message: dict[str, Any]) -> None:
         kind = message.get("type")
@@ -288,7 +274,7 @@ class Hub:
             await self._apply_control(room, event, member_id, gen)
         if self.multi_process:
             message = {"type": LAYER_CONTROL, "event": event}
-            await self._group_send(room_id, {**message, "member": member_id, "gen": gen})
+            await self._send_to_processes(room_id, {**message, "member": member_id, "gen": gen})
 
     # --- drops and resumes (docs/protocol.md section 4.1) ---------------------------
 

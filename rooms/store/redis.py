@@ -9,16 +9,17 @@ Keys (room ids are already hashes; ``{room}`` is a cluster hash tag):
   sotto:{room}:h:<id> list of direct frames held for a dropped member
   sotto:proc:<id>     set of "<room> <member>" owned by one server process
   sotto:procs         sorted set of process ids scored by last heartbeat (ms)
-Changes that touch several keys run as one Lua script. Empty rooms expire after
-``EMPTY_ROOM_TTL`` seconds; the members of a process whose heartbeat stops are
-removed by whichever process reaps first.
+Changes that touch several keys run as one Lua script; the broadcasts stamped in one
+event-loop turn, or while the previous stamp call was in flight, share one call. Empty
+rooms expire after ``EMPTY_ROOM_TTL`` seconds; the members of a process whose heartbeat
+stops are removed by whichever process reaps first.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import Any, NamedTuple
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -35,6 +36,7 @@ from .base import (
     RoomStore,
     StoreUnavailable,
 )
+from .batching import Batcher
 
 logger = logging.getLogger(__name__)
 
@@ -153,11 +155,21 @@ return 1
 _STAMP = (
     _NOW_MS
     + """
--- KEYS: seq, buf. ARGV: frame prefix, frame suffix, buffer max.
-local seq = redis.call('INCR', KEYS[1])
-redis.call('ZADD', KEYS[2], seq, now .. ' ' .. ARGV[1] .. seq .. ARGV[2])
-redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[3]) + 1))
-return seq
+-- KEYS: seq and buf of each frame in turn. ARGV: buffer max, then prefix and suffix of
+-- each frame. Returns the seqs in the same order.
+local seqs = {}
+local buffers = {}
+for i = 1, #KEYS / 2 do
+  local seq = redis.call('INCR', KEYS[2 * i - 1])
+  redis.call('ZADD', KEYS[2 * i], seq, now .. ' ' .. ARGV[2 * i] .. seq .. ARGV[2 * i + 1])
+  buffers[KEYS[2 * i]] = true
+  seqs[i] = seq
+end
+local keep = -(tonumber(ARGV[1]) + 1)
+for buf in pairs(buffers) do
+  redis.call('ZREMRANGEBYRANK', buf, 0, keep)
+end
+return seqs
 """
 )
 
@@ -212,6 +224,12 @@ return 1
 )
 
 
+class _Stamp(NamedTuple):
+    room_id: str
+    prefix: str
+    suffix: str
+
+
 def _members(flat: list[str]) -> dict[str, Meta]:
     return {flat[i]: json.loads(flat[i + 1]) for i in range(0, len(flat), 2)}
 
@@ -248,6 +266,7 @@ class RedisRoomStore(RoomStore):
         self._resume = self._redis.register_script(_RESUME)
         self._hold_direct = self._redis.register_script(_HOLD_DIRECT)
         self._stamp = self._redis.register_script(_STAMP)
+        self._stamps: Batcher[_Stamp, int] = Batcher(self._stamp_batch)
         self._reap = self._redis.register_script(_REAP)
         self._heartbeat = self._redis.register_script(_HEARTBEAT)
         self._restore = self._redis.register_script(_RESTORE)
@@ -314,10 +333,17 @@ class RedisRoomStore(RoomStore):
         await self._run(self._hold_direct, [], args)
 
     async def stamp(self, room_id: str, prefix: str, suffix: str) -> int:
-        """Take the next seq and buffer the frame, in one script."""
-        _, seq_key, buf_key = _room_keys(room_id)
-        seq = await self._run(self._stamp, [seq_key, buf_key], [prefix, suffix, self._replay_max])
-        return int(seq)
+        """Take the next seq and buffer the frame; stamps close together share one script call."""
+        return await self._stamps.submit(_Stamp(room_id, prefix, suffix))
+
+    async def _stamp_batch(self, stamps: list[_Stamp]) -> list[int]:
+        keys: list[str] = []
+        args: list[Any] = [self._replay_max]
+        for stamp in stamps:
+            _, seq_key, buf_key = _room_keys(stamp.room_id)
+            keys += (seq_key, buf_key)
+            args += (stamp.prefix, stamp.suffix)
+        return [int(seq) for seq in await self._run(self._stamp, keys, args)]
 
     async def replay(self, room_id: str, after_seq: int, upto_seq: int) -> list[str] | None:
         """Return buffered frames with seq in (after_seq, upto_seq] if all are still held."""
