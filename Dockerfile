@@ -57,4 +57,4 @@ HEALTHCHECK --interval=15s --timeout=6s --start-period=20s --retries=3 \
 # headers; only the proxy can reach the workers (see docker-compose.yml networks).
 # No access log: it would pair client addresses with room ids (docs/deploy.md).
 # tests/deploy_stack.py starts its workers with the flags of this line.
-CMD ["sh", "-c", "exec daphne --bind 0.0.0.0 --port \"$PORT\" --proxy-headers --access-log /dev/null chatproject.asgi:application"]
+CMD ["sh", "-c", "exec daphne --bind 0.0.0.0 --port \"$PORT\" --ping-interval 20 --ping-timeout 40 --proxy-headers --access-log /dev/null chatproject.asgi:application"]
