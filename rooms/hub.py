@@ -54,9 +54,6 @@ def presence_frame(joins: State, leaves: dict[str, Meta]) -> str:
     return json.dumps({"type": protocol.PRESENCE, "joins": joins, "leaves": leaves})
 
 
-_PS = [0, 0, 0]
-
-
 class Hub:
     """Local rooms, fan-out and background tasks of one server process."""
 
@@ -204,10 +201,11 @@ class Hub:
             raise StoreUnavailable("channel layer not connected") from None
 
     async def _open_channel(self) -> None:
-        """Open this process's channel, retrying until the layer answers."""
+        """Open this process's channel and put it on the bus, retrying until the layer answers."""
+        channel_name = ""
         while not self.channel_name:
             try:
-                channel_name = await self.layer.new_channel()
+                channel_name = channel_name or await self.layer.new_channel()
                 await self.layer.group_add(BUS_GROUP, channel_name)
                 self.channel_name = channel_name
                 self._channel_ready.set()
