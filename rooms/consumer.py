@@ -32,6 +32,7 @@ from .ratelimit import ExcessTracker, TokenBucket
 from .store import Admission, StoreUnavailable
 from .store.base import ResumeOutcome, Resumption
 from .tokens import new_member_id, new_resume_token, token_hash
+from .turn_flush import flush_at_end_of_turn
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.max_frame = int(limits["MAX_FRAME_BYTES"])
         self.max_unsent = int(limits["SEND_QUEUE_BYTES"])
         self.transport = transport_of(self.base_send)
+        if self.transport is not None:
+            flush_at_end_of_turn(self.transport)
         await self.accept()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:

@@ -58,3 +58,48 @@ async def test_stalled_reader_is_cut_and_the_room_goes_on(
     assert "stopped reading; cut" in log
     assert "dropped; holding its place" in log
     await asyncio.gather(sender.close(), listener.close())
+
+
+@pytest.fixture(scope="module")
+def large_queue_server() -> Iterator[DaphneProcess]:
+    """An embedded server that lets a member fall 64 MiB behind before it is cut."""
+    server = start_daphne(
+        {
+            "SOTTO_SEND_QUEUE_BYTES": str(64 * 1024 * 1024),
+            "SOTTO_BROADCAST_RATE": "10000",
+            "SOTTO_BROADCAST_BURST": "10000",
+        }
+    )
+    yield server
+    server.stop()
+
+
+async def test_a_reader_that_pauses_below_the_limit_gets_everything_in_order(
+    large_queue_server: DaphneProcess,
+) -> None:
+    """Frames its socket could not take wait for writability, then all arrive, in order.
+
+    The pause fills the member's socket buffers (a few MiB on loopback), so the relay's sends
+    to it are partial and the rest must wait for the reactor to report the socket
+    writable (rooms/turn_flush.py hands such sockets back to it).
+    """
+    room_id = random_room_id()
+    sender = await RawClient.connect(large_queue_server.ws_url(room_id), max_queue=None)
+    await sender.join()
+    paused = await RawClient.connect(large_queue_server.ws_url(room_id), max_queue=None)
+    await paused.join()
+    await sender.recv_type("presence")
+    paused.ws.transport.pause_reading()
+    body = "y" * 48_000
+    count = 200  # ~9.6 MB: beyond what the kernel buffers, below the queue limit
+    for _ in range(count):
+        await sender.send({"type": "broadcast", "body": body})
+    for expected in range(1, count + 1):
+        assert (await sender.recv_type("message", timeout=20))["seq"] == expected
+    await asyncio.sleep(0.5)
+    paused.ws.transport.resume_reading()
+    for expected in range(1, count + 1):
+        message = await paused.recv_type("message", timeout=20)
+        assert (message["seq"], len(message["body"])) == (expected, len(body))
+    assert "stopped reading; cut" not in large_queue_server.log_text()
+    await asyncio.gather(sender.close(), paused.close())
