@@ -204,8 +204,8 @@ def _slow_and_limiter(results: dict[str, Any]) -> list[str]:
             "",
             f"{slow['rooms']} rooms of {slow['members']} at the same paced rate as the "
             f"half-load run; one member per room stops reading when measuring starts. The "
-            f"others' p99: {_num(slow['p99_ms'], 2)} ms (without a stalled member: "
-            f"{_num(slow['reference_p99_ms'], 2)} ms).",
+            f"others' p99: {_num(slow['p99_ms'], 2)} ms (without a stalled member, run "
+            f"just before: {_num(slow['reference_p99_ms'], 2)} ms).",
             "",
             f"Then a flood: {flood['rooms']} rooms of {flood['members']} with "
             f"{flood['body_bytes']:,}-byte bodies, so that about "

@@ -3,8 +3,8 @@
 Twisted buffers each write and registers the socket for writability (an
 ``epoll_ctl``); on the next loop turn the reactor sends the buffer and unregisters
 the socket (another ``epoll_ctl``). At half load, where a member gets about one frame
-per turn, those two system calls and the extra wake-up were a third of the relay's
-CPU (docs/performance.md, finding 2). For member connections this replaces the
+per turn, the registering and unregistering (``selector.modify``) took about a fifth
+of the relay's CPU (docs/performance.md, finding 2). For member connections this replaces the
 registration with a flush queued at the end of the current turn: every connection
 written to during the turn sends its whole buffer with one ``send``, as before, but
 without touching epoll. Only a socket that does not take everything (a slow reader)
