@@ -14,17 +14,16 @@ from tests.support.wsclient import RawClient, random_room_id
 QUEUE_LIMIT = 256 * 1024
 
 
+def start_with_send_queue(queue_bytes: int, **extra: str) -> DaphneProcess:
+    """Start an embedded server with this send-queue bound and generous rate limits."""
+    limits = {"SOTTO_BROADCAST_RATE": "10000", "SOTTO_BROADCAST_BURST": "10000"}
+    return start_daphne({"SOTTO_SEND_QUEUE_BYTES": str(queue_bytes), **limits, **extra})
+
+
 @pytest.fixture(scope="module")
 def small_queue_server() -> Iterator[DaphneProcess]:
-    """An embedded server with a 256 KiB send queue and generous rate limits."""
-    server = start_daphne(
-        {
-            "SOTTO_SEND_QUEUE_BYTES": str(QUEUE_LIMIT),
-            "SOTTO_BROADCAST_RATE": "10000",
-            "SOTTO_BROADCAST_BURST": "10000",
-            "SOTTO_RESUME_GRACE": "1",
-        }
-    )
+    """An embedded server with a 256 KiB send queue and a one-second resume grace."""
+    server = start_with_send_queue(QUEUE_LIMIT, SOTTO_RESUME_GRACE="1")
     yield server
     server.stop()
 
@@ -63,13 +62,7 @@ async def test_stalled_reader_is_cut_and_the_room_goes_on(
 @pytest.fixture(scope="module")
 def large_queue_server() -> Iterator[DaphneProcess]:
     """An embedded server that lets a member fall 64 MiB behind before it is cut."""
-    server = start_daphne(
-        {
-            "SOTTO_SEND_QUEUE_BYTES": str(64 * 1024 * 1024),
-            "SOTTO_BROADCAST_RATE": "10000",
-            "SOTTO_BROADCAST_BURST": "10000",
-        }
-    )
+    server = start_with_send_queue(64 * 1024 * 1024)
     yield server
     server.stop()
 
